@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LatentEbm.Data.Idx;
+using LatentEbm.Pipelines.Evaluation;
+using LatentEbm.Training.Checkpoints;
+using LatentEbm.Training.Configuration;
+using LatentEbm.Training.Runs;
+using LatentEbm.Training.Training;
+using Spectre.Console;
+
+namespace LatentEbm.Cli.Commands;
+
+/// <summary><c>latent-ebm train</c>: trains a model into a run folder and, with a held-out digit, evaluates anomaly detection.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new TrainingConfig();
+        var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => defaults.Dataset };
+        dataset.AcceptOnlyFromAmong([.. LatentEbm.Data.Datasets.ImageDatasets.Names]);
+        var holdout = new Option<int?>("--holdout-digit") { Description = "Digit held out as the anomaly class (PAPER.md protocol); omit to train on the whole train split" };
+        var epochs = new Option<int?>("--epochs") { Description = $"Training epochs (default {defaults.Epochs}; with --resume, the new total)" };
+        var output = new Option<string>("--out") { Description = "Run folder", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its newest checkpoint" };
+        var dataRoot = new Option<string>("--data-dir") { Description = "Folder holding datasets (make data puts MNIST in .cache/data/mnist)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batches and chain noise", DefaultValueFactory = _ => defaults.Seed };
+        var nz = new Option<int>("--nz") { Description = "Latent dimension", DefaultValueFactory = _ => defaults.Nz };
+        var priorActivation = new Option<string>("--prior-activation") { Description = "leaky_relu or gelu", DefaultValueFactory = _ => defaults.PriorActivation };
+        priorActivation.AcceptOnlyFromAmong("leaky_relu", "gelu");
+        var batch = new Option<int>("--batch-size") { Description = "Minibatch size", DefaultValueFactory = _ => defaults.BatchSize };
+        var k0 = new Option<int>("--prior-steps") { Description = "Prior chain K0", DefaultValueFactory = _ => defaults.PriorSteps };
+        var s0 = new Option<double>("--prior-step-size") { Description = "Prior chain s0", DefaultValueFactory = _ => defaults.PriorStepSize };
+        var k1 = new Option<int>("--posterior-steps") { Description = "Posterior chain K1", DefaultValueFactory = _ => defaults.PosteriorSteps };
+        var s1 = new Option<double>("--posterior-step-size") { Description = "Posterior chain s1", DefaultValueFactory = _ => defaults.PosteriorStepSize };
+        var sigma = new Option<double>("--sigma") { Description = "Generator noise sigma", DefaultValueFactory = _ => defaults.Sigma };
+        var priorLr = new Option<double>("--prior-lr") { Description = "Prior Adam learning rate", DefaultValueFactory = _ => defaults.PriorLearningRate };
+        var generatorLr = new Option<double>("--generator-lr") { Description = "Generator Adam learning rate", DefaultValueFactory = _ => defaults.GeneratorLearningRate };
+        var device = new Option<string>("--device") { Description = "Torch device (cpu; cuda where a CUDA libtorch is installed)", DefaultValueFactory = _ => defaults.Device };
+        var scoreSteps = new Option<int>("--score-steps") { Description = "Test-time posterior chain length", DefaultValueFactory = _ => defaults.Score.Steps };
+        var scoreNoise = new Option<bool>("--score-noise") { Description = "Add Langevin noise in the test-time chain" };
+        var scoreWeights = new Option<string>("--score-weights") { Description = "log_joint (PAPER.md) or later_work", DefaultValueFactory = _ => defaults.Score.Weights };
+        scoreWeights.AcceptOnlyFromAmong("log_joint", "later_work");
+
+        var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit, evaluate anomaly detection (report.json, scores.csv).")
+        {
+            dataset, holdout, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma,
+            priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights,
+        };
+        command.SetAction((parse, cancellation) =>
+        {
+            var config = defaults with
+            {
+                Dataset = parse.GetValue(dataset)!,
+                HoldoutDigit = parse.GetValue(holdout),
+                Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
+                Seed = parse.GetValue(seed),
+                Nz = parse.GetValue(nz),
+                PriorActivation = parse.GetValue(priorActivation)!,
+                BatchSize = parse.GetValue(batch),
+                PriorSteps = parse.GetValue(k0),
+                PriorStepSize = parse.GetValue(s0),
+                PosteriorSteps = parse.GetValue(k1),
+                PosteriorStepSize = parse.GetValue(s1),
+                Sigma = parse.GetValue(sigma),
+                PriorLearningRate = parse.GetValue(priorLr),
+                GeneratorLearningRate = parse.GetValue(generatorLr),
+                Device = parse.GetValue(device)!,
+                Score = defaults.Score with
+                {
+                    Steps = parse.GetValue(scoreSteps),
+                    Noise = parse.GetValue(scoreNoise),
+                    Weights = parse.GetValue(scoreWeights)!,
+                },
+            };
+            return Task.FromResult(Run(config, parse.GetValue(output)!, parse.GetValue(resume), parse.GetValue(epochs),
+                parse.GetValue(dataRoot)!, parse.GetValue(threads), cancellation));
+        });
+        return command;
+    }
+
+    private static int Run(TrainingConfig requested, string folder, bool resume, int? epochs, string dataRoot, int threads, CancellationToken cancellation)
+    {
+        try
+        {
+            TorchSharp.torch.set_num_threads(threads);
+            var config = resume ? TrainingRun.ReadConfig(folder) : requested;
+            config.Validate();
+            AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {config.Dataset}{(config.HoldoutDigit is int d ? $", digit {d} held out" : "")} from {dataRoot}");
+            var data = RunData.Load(config, dataRoot);
+            using var run = resume ? TrainingRun.Resume(folder, data.Train, epochs) : TrainingRun.Start(folder, config, data.Train);
+            AnsiConsole.MarkupLineInterpolated($"{data.Train.Count} training images, {run.Trainer.IterationsPerEpoch} iterations per epoch, {run.Config.Epochs} epochs; {(run.History.Count > 0 ? $"resuming after epoch {run.History.Count}" : "starting")} in {folder}");
+            Progress.Train(run, cancellation);
+            if (data.Test is null)
+            {
+                AnsiConsole.MarkupLineInterpolated($"Done. Run folder: {folder} (config.json, metrics.csv, prior_samples.png, reconstructions.png, checkpoints/)");
+                return 0;
+            }
+
+            var watch = Stopwatch.StartNew();
+            var terms = Progress.Score(run, data.Test, cancellation);
+            var weights = run.Config.Score.ResolveWeights(run.Config.Sigma, run.Config.Sigma0);
+            double[] scores = terms.Combine(weights);
+            var report = AnomalyReport.Evaluate(run.Config.HoldoutDigit!.Value, data.TestAnomalyLabels!, scores, run.TrainSeconds, watch.Elapsed.TotalSeconds,
+                new()
+                {
+                    ["weights"] = run.Config.Score.Weights,
+                    ["reconstruction_weight"] = weights.Reconstruction,
+                    ["energy_weight"] = weights.Energy,
+                    ["latent_norm_weight"] = weights.LatentNorm,
+                    ["test_chain_steps"] = run.Config.Score.Steps,
+                    ["test_chain_step_size"] = run.Config.Score.StepSize,
+                    ["test_chain_noise"] = run.Config.Score.Noise,
+                },
+                new()
+                {
+                    ["squared_error"] = terms.SquaredError,
+                    ["energy"] = [.. terms.NegativeEnergy.Select(f => -f)],
+                    ["latent_norm"] = terms.LatentNormSquared,
+                });
+            report.Write(folder, data.TestAnomalyLabels!, scores);
+            Progress.ShowReport(report, folder);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine("[yellow]Cancelled.[/] The newest checkpoint is intact; continue with --resume.");
+            return 130;
+        }
+        catch (Exception e) when (e is IdxFormatException or CheckpointException or RunFolderException or NonFiniteValueException
+                                      or InvalidScoresException or ArgumentException or DirectoryNotFoundException or FileNotFoundException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using LatentEbm.Training.Configuration;
+using LatentEbm.Training.Training;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Checkpoints;
+
+/// <summary>
+/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> with both networks, both Adam states,
+/// the noise generator's state, and <c>checkpoint.json</c> (epoch, configuration, metrics so far,
+/// SHA-256 of every file). A checkpoint is written into a hidden temporary folder and renamed into
+/// place, so a folder named <c>epoch-NNNN</c> is always complete; a kill mid-write leaves the
+/// previous one intact.
+/// </summary>
+public sealed class CheckpointStore(string runFolder)
+{
+    private const int FormatVersion = 1;
+    private const string Manifest = "checkpoint.json";
+    private static readonly string[] Files = ["prior.weights", "generator.weights", "prior.adam", "generator.adam", "noise.state"];
+
+    /// <summary>The <c>checkpoints</c> folder.</summary>
+    public string Folder { get; } = Path.Combine(runFolder, "checkpoints");
+
+    /// <summary>Saves the trainer's state after epoch <see cref="Trainer.EpochsCompleted"/>, then prunes to the newest <paramref name="keep"/>.</summary>
+    /// <exception cref="IOException">The disk failed; earlier checkpoints are untouched.</exception>
+    public string Save(Trainer trainer, IReadOnlyList<EpochMetrics> history, int keep)
+    {
+        Directory.CreateDirectory(Folder);
+        string final = Path.Combine(Folder, $"epoch-{trainer.EpochsCompleted:D4}");
+        string temp = Path.Combine(Folder, $".tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            WriteFile(temp, "prior.weights", s => trainer.Prior.save(s));
+            WriteFile(temp, "generator.weights", s => trainer.Generator.save(s));
+            WriteFile(temp, "prior.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.PriorOptimizer.save_state_dict(w); });
+            WriteFile(temp, "generator.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.GeneratorOptimizer.save_state_dict(w); });
+            using (var state = trainer.Rng.get_state())
+            {
+                byte[] bytes = state.data<byte>().ToArray();
+                WriteFile(temp, "noise.state", s => s.Write(bytes));
+            }
+            var manifest = new CheckpointManifest(FormatVersion, trainer.EpochsCompleted, trainer.Config, [.. history],
+                Files.ToDictionary(f => f, f => Sha256(Path.Combine(temp, f))));
+            WriteFile(temp, Manifest, s => JsonSerializer.Serialize(s, manifest, TrainingConfig.JsonOptions));
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(temp, final);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+        foreach (var old in List().SkipLast(keep)) Directory.Delete(old, recursive: true);
+        return final;
+    }
+
+    /// <summary>Complete checkpoint folders, oldest first.</summary>
+    public IReadOnlyList<string> List() =>
+        Directory.Exists(Folder)
+            ? [.. Directory.GetDirectories(Folder, "epoch-*").Where(d => File.Exists(Path.Combine(d, Manifest))).Order(StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>The newest checkpoint folder, or null when there is none.</summary>
+    public string? Latest() => List().LastOrDefault();
+
+    /// <summary>Reads and verifies a checkpoint's manifest (every file present with its SHA-256).</summary>
+    /// <exception cref="CheckpointException">A file is missing, altered or unreadable; the message names it.</exception>
+    public static CheckpointManifest ReadManifest(string checkpoint)
+    {
+        string path = Path.Combine(checkpoint, Manifest);
+        CheckpointManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), TrainingConfig.JsonOptions)
+                       ?? throw new JsonException("empty");
+        }
+        catch (Exception e) when (e is JsonException or IOException or NotSupportedException)
+        {
+            throw new CheckpointException(path, $"unreadable manifest ({e.Message})", e);
+        }
+        if (manifest.FormatVersion != FormatVersion)
+            throw new CheckpointException(path, $"format version {manifest.FormatVersion}, this build reads {FormatVersion}");
+        foreach (var file in Files)
+        {
+            string filePath = Path.Combine(checkpoint, file);
+            if (!manifest.Sha256.TryGetValue(file, out var expected))
+                throw new CheckpointException(path, $"no SHA-256 listed for {file}");
+            if (!File.Exists(filePath))
+                throw new CheckpointException(filePath, "missing");
+            if (!string.Equals(Sha256(filePath), expected, StringComparison.OrdinalIgnoreCase))
+                throw new CheckpointException(filePath, "SHA-256 mismatch: the file is damaged or was changed");
+        }
+        return manifest;
+    }
+
+    /// <summary>Restores a trainer built from the same configuration to the checkpoint's state.</summary>
+    /// <returns>The checkpoint's manifest (metrics history included).</returns>
+    /// <exception cref="CheckpointException">The checkpoint is damaged or does not match the trainer's networks.</exception>
+    public static CheckpointManifest Restore(string checkpoint, Trainer trainer)
+    {
+        var manifest = ReadManifest(checkpoint);
+        try
+        {
+            trainer.Prior.load(Path.Combine(checkpoint, "prior.weights"));
+            trainer.Generator.load(Path.Combine(checkpoint, "generator.weights"));
+            using (var r = new BinaryReader(File.OpenRead(Path.Combine(checkpoint, "prior.adam"))))
+                trainer.PriorOptimizer.load_state_dict(r);
+            using (var r = new BinaryReader(File.OpenRead(Path.Combine(checkpoint, "generator.adam"))))
+                trainer.GeneratorOptimizer.load_state_dict(r);
+            using var state = tensor(File.ReadAllBytes(Path.Combine(checkpoint, "noise.state")), dtype: ScalarType.Byte);
+            trainer.Rng.set_state(state);
+        }
+        catch (Exception e) when (e is not CheckpointException)
+        {
+            throw new CheckpointException(checkpoint, $"does not fit the model of this configuration ({e.Message})", e);
+        }
+        trainer.EpochsCompleted = manifest.Epoch;
+        return manifest;
+    }
+
+    private static void WriteFile(string folder, string name, Action<Stream> write)
+    {
+        // TorchSharp's savers close the stream they are given: serialise to memory first.
+        var buffer = new MemoryStream();
+        write(buffer);
+        using var stream = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write);
+        stream.Write(buffer.ToArray());
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
+
+/// <summary>The <c>checkpoint.json</c> of a checkpoint folder.</summary>
+/// <param name="FormatVersion">Layout version of the checkpoint folder.</param>
+/// <param name="Epoch">Epochs completed when it was written.</param>
+/// <param name="Config">The run's settings.</param>
+/// <param name="History">Metrics of every epoch so far.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 per file name.</param>
+public sealed record CheckpointManifest(int FormatVersion, int Epoch, TrainingConfig Config, EpochMetrics[] History, Dictionary<string, string> Sha256);

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LatentEbm.Inference.Scoring;
+
+namespace LatentEbm.Training.Configuration;
+
+/// <summary>
+/// Every setting of a training run, with the paper's values (PAPER.md, "Hyper-parameters of the
+/// official SVHN script") as defaults unless noted. Serialised as <c>config.json</c> in the run folder.
+/// </summary>
+public sealed record TrainingConfig
+{
+    /// <summary>Dataset name: <c>mnist</c> or <c>fashion-mnist</c>.</summary>
+    public string Dataset { get; init; } = "mnist";
+
+    /// <summary>Digit held out as the anomaly class (PAPER.md protocol), or null to train on every image.</summary>
+    public int? HoldoutDigit { get; init; }
+
+    /// <summary>Seed of the shuffle that splits normal images 80/20 (kept apart from <see cref="Seed"/> so runs with other seeds share a split).</summary>
+    public int SplitSeed { get; init; } = 42;
+
+    /// <summary>Latent dimension nz. Default 16 for 28x28 digits (the MLP set-up measured in PAPER.md); the paper uses 100 for SVHN.</summary>
+    public int Nz { get; init; } = 16;
+
+    /// <summary>Hidden width of the prior MLP f_alpha: nz -> h -> h -> 1 (paper: 200).</summary>
+    public int PriorHidden { get; init; } = 200;
+
+    /// <summary>Activation of the prior MLP: <c>leaky_relu</c> (slope 0.2, the paper's one-page code) or <c>gelu</c> (the repository).</summary>
+    public string PriorActivation { get; init; } = "leaky_relu";
+
+    /// <summary>Hidden widths of the MLP generator nz -> h1 -> h2 -> 784 (LeakyReLU 0.2 between, tanh out). Default 400, 800.</summary>
+    public int[] GeneratorHidden { get; init; } = [400, 800];
+
+    /// <summary>Prior chain length K0 (paper: 60).</summary>
+    public int PriorSteps { get; init; } = 60;
+
+    /// <summary>Prior chain Langevin step size s0 (paper: 0.4).</summary>
+    public double PriorStepSize { get; init; } = 0.4;
+
+    /// <summary>Posterior chain length K1 (paper's script: 20).</summary>
+    public int PosteriorSteps { get; init; } = 20;
+
+    /// <summary>Posterior chain Langevin step size s1 (paper: 0.1).</summary>
+    public double PosteriorStepSize { get; init; } = 0.1;
+
+    /// <summary>Generator noise standard deviation sigma, in pixel units of the [-1, 1] scale (paper: 0.3).</summary>
+    public double Sigma { get; init; } = 0.3;
+
+    /// <summary>Standard deviation sigma0 of the Gaussian reference prior p0 (paper: 1).</summary>
+    public double Sigma0 { get; init; } = 1.0;
+
+    /// <summary>Adam learning rate of the prior (paper: 2e-5).</summary>
+    public double PriorLearningRate { get; init; } = 2e-5;
+
+    /// <summary>Adam learning rate of the generator (paper: 1e-4).</summary>
+    public double GeneratorLearningRate { get; init; } = 1e-4;
+
+    /// <summary>Adam beta1 (paper: 0.5).</summary>
+    public double Beta1 { get; init; } = 0.5;
+
+    /// <summary>Adam beta2 (paper: 0.999).</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>Learning rates are multiplied by this once per epoch (paper: 0.998).</summary>
+    public double LearningRateDecay { get; init; } = 0.998;
+
+    /// <summary>Minibatch size (paper: 100).</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Number of epochs (paper: 201 on SVHN; the MNIST demo uses a few).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Seed of parameter initialisation, minibatch order and all chain noise.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Torch device: <c>cpu</c> (the build ships CPU natives) or <c>cuda</c>/<c>cuda:N</c> where a CUDA libtorch is present.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Checkpoints kept in the run folder (the newest ones).</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+
+    /// <summary>Anomaly score settings (test-time posterior chain and term weights).</summary>
+    public AnomalyScoreConfig Score { get; init; } = new();
+
+    /// <summary>Checks every setting; throws naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        static void Positive(string name, double v) { if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive and finite, got {v}"); }
+        if (!Data.Datasets.ImageDatasets.Names.Contains(Dataset)) throw new ArgumentException($"dataset must be one of {string.Join(", ", Data.Datasets.ImageDatasets.Names)}, got '{Dataset}'");
+        if (HoldoutDigit is < 0 or > 9) throw new ArgumentException($"holdout_digit must be 0..9, got {HoldoutDigit}");
+        Positive("nz", Nz); Positive("prior_hidden", PriorHidden);
+        if (GeneratorHidden.Length == 0 || GeneratorHidden.Any(h => h <= 0)) throw new ArgumentException("generator_hidden must list positive widths");
+        if (PriorActivation is not ("leaky_relu" or "gelu")) throw new ArgumentException($"prior_activation must be leaky_relu or gelu, got '{PriorActivation}'");
+        if (PriorSteps < 0 || PosteriorSteps < 0) throw new ArgumentException("chain lengths must be non-negative");
+        Positive("prior_step_size", PriorStepSize); Positive("posterior_step_size", PosteriorStepSize);
+        Positive("sigma", Sigma); Positive("sigma0", Sigma0);
+        Positive("prior_learning_rate", PriorLearningRate); Positive("generator_learning_rate", GeneratorLearningRate);
+        if (!(Beta1 is >= 0 and < 1) || !(Beta2 is >= 0 and < 1)) throw new ArgumentException("Adam betas must lie in [0, 1)");
+        Positive("learning_rate_decay", LearningRateDecay);
+        if (BatchSize < 2) throw new ArgumentException($"batch_size must be at least 2, got {BatchSize}");
+        if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1, got {Epochs}");
+        if (KeepCheckpoints < 1) throw new ArgumentException("keep_checkpoints must be at least 1");
+        Score.Validate();
+    }
+
+    /// <summary>JSON options of <c>config.json</c>: snake_case keys, indented.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>This configuration as indented snake_case JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Parses <c>config.json</c> text.</summary>
+    /// <exception cref="JsonException">The text is not a valid configuration (unknown keys included).</exception>
+    public static TrainingConfig FromJson(string json) =>
+        JsonSerializer.Deserialize<TrainingConfig>(json, JsonOptions) ?? throw new JsonException("config is null");
+}
+
+/// <summary>
+/// How the anomaly score of a test image is computed (PAPER.md, "Anomaly detection on MNIST"):
+/// a posterior Langevin chain of <see cref="Steps"/> steps from z ~ N(0, sigma0^2 I), with or without
+/// noise, then the weighted score of <see cref="AnomalyScoreWeights"/>.
+/// </summary>
+public sealed record AnomalyScoreConfig
+{
+    /// <summary>Test-time posterior chain length (default 40).</summary>
+    public int Steps { get; init; } = 40;
+
+    /// <summary>Test-time Langevin step size (default: the training posterior step size 0.1).</summary>
+    public double StepSize { get; init; } = 0.1;
+
+    /// <summary>Whether the test-time chain adds Langevin noise (off: a gradient-ascent chain toward the posterior mode, as in later work's code).</summary>
+    public bool Noise { get; init; }
+
+    /// <summary>Weights of the score's terms: <c>log_joint</c> (PAPER.md: 1/(2 sigma^2), 1, 1/(2 sigma0^2)) or <c>later_work</c> (1, 1, 1/(2 sigma0^2)).</summary>
+    public string Weights { get; init; } = "log_joint";
+
+    /// <summary>Images per scoring batch.</summary>
+    public int BatchSize { get; init; } = 1000;
+
+    /// <summary>Resolves <see cref="Weights"/> with the model's sigma and sigma0.</summary>
+    public AnomalyScoreWeights ResolveWeights(double sigma, double sigma0) => Weights switch
+    {
+        "log_joint" => AnomalyScoreWeights.LogJoint(sigma, sigma0),
+        "later_work" => AnomalyScoreWeights.LaterWork(sigma0),
+        _ => throw new ArgumentException($"score weights must be log_joint or later_work, got '{Weights}'"),
+    };
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        if (Steps < 0) throw new ArgumentException($"score steps must be non-negative, got {Steps}");
+        if (!(StepSize > 0)) throw new ArgumentException($"score step size must be positive, got {StepSize}");
+        if (BatchSize < 1) throw new ArgumentException("score batch size must be positive");
+        ResolveWeights(1, 1).Validate();
+    }
+}

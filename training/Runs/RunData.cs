@@ -1,0 +1,28 @@
+using LatentEbm.Data.Datasets;
+using LatentEbm.Training.Configuration;
+
+namespace LatentEbm.Training.Runs;
+
+/// <summary>
+/// The images a run trains and is tested on. With a held-out digit: PAPER.md's anomaly protocol
+/// over all train and test images (<see cref="AnomalySplit"/>). Without: the dataset's train split,
+/// and no test set.
+/// </summary>
+/// <param name="Train">Training images (normal digits only when a digit is held out).</param>
+/// <param name="Test">Test images, or null without a held-out digit.</param>
+/// <param name="TestAnomalyLabels">Per test image, 1 = anomaly; null without a held-out digit.</param>
+public sealed record RunData(LabeledImages Train, LabeledImages? Test, byte[]? TestAnomalyLabels)
+{
+    /// <summary>Loads the dataset named in <paramref name="config"/> from <paramref name="dataRoot"/> and splits it.</summary>
+    /// <exception cref="DirectoryNotFoundException">The dataset is not there (the message says how to fetch it).</exception>
+    /// <exception cref="Data.Idx.IdxFormatException">A data file is damaged.</exception>
+    public static RunData Load(TrainingConfig config, string dataRoot)
+    {
+        string folder = ImageDatasets.Locate(config.Dataset, dataRoot);
+        if (config.HoldoutDigit is not int digit)
+            return new RunData(ImageDatasets.LoadSplit(folder, train: true), null, null);
+        var all = ImageDatasets.LoadAll(folder);
+        var split = AnomalySplit.Create(all, digit, config.SplitSeed);
+        return new RunData(all.Select(split.TrainIndices), all.Select(split.TestIndices), [.. split.TestAnomalyLabels]);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text;
+using System.Text.Json;
+using LatentEbm.Data.Datasets;
+using LatentEbm.Data.Imaging;
+using LatentEbm.Data.IO;
+using LatentEbm.Training.Checkpoints;
+using LatentEbm.Training.Configuration;
+using LatentEbm.Training.Evaluation;
+using LatentEbm.Training.Model;
+using LatentEbm.Training.Sampling;
+using LatentEbm.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Runs;
+
+/// <summary>
+/// A training run in its folder: <c>config.json</c>, <c>metrics.csv</c> (one row per epoch),
+/// <c>prior_samples.png</c>, <c>reconstructions.png</c> and <c>checkpoints/</c>, all written
+/// atomically after every epoch. A killed run continues from its newest checkpoint with
+/// <see cref="Resume"/> and ends with the same parameters as an uninterrupted one.
+/// </summary>
+public sealed class TrainingRun : IDisposable
+{
+    private const string ConfigFile = "config.json";
+    private readonly CheckpointStore checkpoints;
+    private readonly List<EpochMetrics> history = [];
+
+    private TrainingRun(string folder, TrainingConfig config, LabeledImages train)
+    {
+        Folder = folder;
+        Config = config;
+        checkpoints = new CheckpointStore(folder);
+        Trainer = new Trainer(config, train);
+        Train = train;
+    }
+
+    /// <summary>The run folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>The run's settings.</summary>
+    public TrainingConfig Config { get; }
+
+    /// <summary>The trainer (networks, optimisers, noise).</summary>
+    public Trainer Trainer { get; }
+
+    /// <summary>The training images.</summary>
+    public LabeledImages Train { get; }
+
+    /// <summary>Metrics of every finished epoch, resumed ones included.</summary>
+    public IReadOnlyList<EpochMetrics> History => history;
+
+    /// <summary>Wall time of all finished epochs, in seconds (resumed epochs included).</summary>
+    public double TrainSeconds => history.Sum(m => m.Seconds);
+
+    /// <summary>Starts a new run in <paramref name="folder"/> and writes its <c>config.json</c>.</summary>
+    /// <exception cref="RunFolderException">The folder already holds a run.</exception>
+    public static TrainingRun Start(string folder, TrainingConfig config, LabeledImages train)
+    {
+        config.Validate();
+        if (File.Exists(Path.Combine(folder, ConfigFile)))
+            throw new RunFolderException(folder, "already holds a run; pass --resume to continue it, or choose another --out");
+        Directory.CreateDirectory(folder);
+        var run = new TrainingRun(folder, config, train);
+        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
+        return run;
+    }
+
+    /// <summary>Reads the settings of the run in <paramref name="folder"/>.</summary>
+    /// <exception cref="RunFolderException">No run there, or its config is unreadable.</exception>
+    public static TrainingConfig ReadConfig(string folder)
+    {
+        string path = Path.Combine(folder, ConfigFile);
+        if (!File.Exists(path)) throw new RunFolderException(folder, $"no {ConfigFile}: nothing to resume");
+        try
+        {
+            var config = TrainingConfig.FromJson(File.ReadAllText(path));
+            config.Validate();
+            return config;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new RunFolderException(folder, $"unreadable {ConfigFile} ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// Re-opens the run in <paramref name="folder"/> at its newest checkpoint (or from scratch if it
+    /// has none). <paramref name="epochs"/>, when given, changes the run's total epoch count.
+    /// </summary>
+    /// <exception cref="RunFolderException">No run there.</exception>
+    /// <exception cref="CheckpointException">The newest checkpoint is damaged; the message names the file.</exception>
+    public static TrainingRun Resume(string folder, LabeledImages train, int? epochs = null)
+    {
+        var config = ReadConfig(folder);
+        if (epochs is int e && e != config.Epochs)
+        {
+            config = config with { Epochs = e };
+            config.Validate();
+            AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
+        }
+        var run = new TrainingRun(folder, config, train);
+        if (run.checkpoints.Latest() is string latest)
+        {
+            var manifest = CheckpointStore.Restore(latest, run.Trainer);
+            run.history.AddRange(manifest.History);
+        }
+        return run;
+    }
+
+    /// <summary>
+    /// Trains until <see cref="TrainingConfig.Epochs"/> epochs are done, checkpointing and writing
+    /// the run files after each.
+    /// </summary>
+    /// <exception cref="NonFiniteValueException">Training diverged; the last checkpoint is intact.</exception>
+    public void TrainToEnd(Action<IterationStats>? onIteration = null, Action<EpochMetrics>? onEpoch = null, CancellationToken cancellation = default)
+    {
+        while (Trainer.EpochsCompleted < Config.Epochs)
+        {
+            var metrics = Trainer.RunEpoch(onIteration, cancellation);
+            history.Add(metrics);
+            checkpoints.Save(Trainer, history, Config.KeepCheckpoints);
+            WriteMetrics();
+            WritePictures();
+            onEpoch?.Invoke(metrics);
+        }
+        if (history.Count > 0 && !File.Exists(Path.Combine(Folder, "prior_samples.png")))
+            WritePictures();
+    }
+
+    /// <summary>Scores <paramref name="images"/> for anomaly with the run's test-time settings (reproducible: seeded by the run's seed).</summary>
+    public ScoreTerms ScoreImages(LabeledImages images, Action<int>? onBatch = null) =>
+        AnomalyScorer.Score(Trainer.Model, images, Config.Score, Config.Seed + 2, Trainer.Device, onBatch);
+
+    private void WriteMetrics()
+    {
+        var csv = new StringBuilder(EpochMetrics.CsvHeader).Append('\n');
+        foreach (var m in history) csv.Append(m.ToCsvRow()).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(Folder, "metrics.csv"), csv.ToString());
+    }
+
+    /// <summary>Decoded prior samples (8x8 grid) and 32 training images beside their reconstructions.</summary>
+    private void WritePictures()
+    {
+        using var scope = NewDisposeScope();
+        var model = Trainer.Model;
+        var device = Trainer.Device;
+        int h = Train.Height, w = Train.Width, size = h * w;
+        using var rng = new torch.Generator((ulong)Config.Seed + 1, device);
+        var noise = new GaussianNoise(rng);
+
+        var z0 = randn([64, Config.Nz], device: device, generator: rng) * Config.Sigma0;
+        var zPrior = LangevinSampler.PriorChain(model, z0, Config.PriorSteps, Config.PriorStepSize, noise);
+        using (no_grad())
+            ImageGrid.SavePng(Path.Combine(Folder, "prior_samples.png"), Floats(model.Generator.forward(zPrior)), 64, h, w, columns: 8);
+
+        int shown = Math.Min(32, Train.Count);
+        var x = tensor(Train.Pixels.AsSpan(0, shown * size).ToArray(), [shown, 1, h, w]).to(device);
+        var zPost = LangevinSampler.PosteriorChain(model, x, randn([shown, Config.Nz], device: device, generator: rng) * Config.Sigma0,
+            Config.PosteriorSteps, Config.PosteriorStepSize, noise);
+        float[] reconstructed;
+        using (no_grad()) reconstructed = Floats(model.Generator.forward(zPost));
+        // Rows alternate: 8 data images, then their 8 reconstructions.
+        var grid = new float[2 * shown * size];
+        for (int i = 0; i < shown; i++)
+        {
+            int row = i / 8, col = i % 8;
+            Train.Image(i).CopyTo(grid.AsSpan(((2 * row) * 8 + col) * size, size));
+            reconstructed.AsSpan(i * size, size).CopyTo(grid.AsSpan(((2 * row + 1) * 8 + col) * size, size));
+        }
+        ImageGrid.SavePng(Path.Combine(Folder, "reconstructions.png"), grid, 2 * shown, h, w, columns: 8);
+    }
+
+    private static float[] Floats(Tensor t) => t.to(float32).cpu().data<float>().ToArray();
+
+    /// <inheritdoc />
+    public void Dispose() => Trainer.Dispose();
+}

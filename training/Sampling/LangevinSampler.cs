@@ -1,0 +1,56 @@
+using LatentEbm.Training.Model;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Sampling;
+
+/// <summary>
+/// Short-run Langevin chains on the latent space (PAPER.md, "Learning", step 3, in the official
+/// code's convention): <c>z_{k+1} = z_k + (s^2 / 2) ∇_z log p(z_k) + s eps_k</c>, eps_k ~ N(0, I),
+/// for K steps from the given start. The paper writes s/2 and sqrt(s); its code's s is the square
+/// root of that. No autograd graph is kept from one step to the next.
+/// </summary>
+public static class LangevinSampler
+{
+    /// <summary>
+    /// The prior chain: K steps on log p_alpha(z) = f_alpha(z) - |z|^2 / (2 sigma0^2) + const.
+    /// </summary>
+    /// <param name="model">The model whose prior is sampled.</param>
+    /// <param name="z0">Start <c>[B, nz]</c>, typically N(0, sigma0^2 I); not modified or disposed.</param>
+    /// <param name="steps">K (≥ 0).</param>
+    /// <param name="stepSize">s (&gt; 0).</param>
+    /// <param name="noise">Noise per step, or null for the noiseless (gradient-ascent) chain.</param>
+    /// <returns>z_K <c>[B, nz]</c>, detached (a new tensor even when K = 0).</returns>
+    public static Tensor PriorChain(LatentEbmModel model, Tensor z0, int steps, double stepSize, INoiseSource? noise) =>
+        Run(z0, steps, stepSize, noise, model.GradLogPrior);
+
+    /// <summary>
+    /// The posterior chain: K steps on log p(z|x) = -|x - g(z)|^2 / (2 sigma^2) + f(z) - |z|^2 / (2 sigma0^2) + const.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="x">Observed images <c>[B, C, H, W]</c>.</param>
+    /// <param name="z0">Start <c>[B, nz]</c>; not modified or disposed.</param>
+    /// <param name="steps">K (≥ 0).</param>
+    /// <param name="stepSize">s (&gt; 0).</param>
+    /// <param name="noise">Noise per step, or null for the noiseless chain.</param>
+    /// <returns>z_K <c>[B, nz]</c>, detached.</returns>
+    public static Tensor PosteriorChain(LatentEbmModel model, Tensor x, Tensor z0, int steps, double stepSize, INoiseSource? noise) =>
+        Run(z0, steps, stepSize, noise, z => model.GradLogPosterior(x, z));
+
+    private static Tensor Run(Tensor z0, int steps, double stepSize, INoiseSource? noise, Func<Tensor, Tensor> gradLogDensity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        if (!(stepSize > 0)) throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "Langevin step size must be positive");
+        double drift = 0.5 * stepSize * stepSize;
+        Tensor z = z0.detach().clone();
+        for (int k = 0; k < steps; k++)
+        {
+            using var scope = NewDisposeScope();
+            Tensor next = z + drift * gradLogDensity(z);
+            if (noise is not null) next = next + stepSize * noise.Next(z);
+            next = next.detach().MoveToOuterDisposeScope();
+            z.Dispose();
+            z = next;
+        }
+        return z;
+    }
+}

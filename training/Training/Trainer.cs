@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using LatentEbm.Data.Datasets;
+using LatentEbm.Training.Configuration;
+using LatentEbm.Training.Model;
+using LatentEbm.Training.Sampling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Training;
+
+/// <summary>
+/// Short-run MCMC maximum-likelihood learning of the prior and the generator (PAPER.md, "Learning").
+/// Each iteration, for a minibatch x: a prior chain (K0 steps, s0) and a posterior chain (K1 steps,
+/// s1), both from z ~ N(0, sigma0^2 I); then the generator update on sum |x - g(z_post)|^2 / B and the
+/// prior update on mean E(z_post) - mean E(z_prior), E = -f, each with Adam(beta1, beta2); learning
+/// rates decay by a constant factor per epoch.
+/// </summary>
+/// <remarks>
+/// All randomness (initialisation, minibatch order, chain noise) comes from <see cref="TrainingConfig.Seed"/>;
+/// with its state restored by <see cref="Checkpoints.CheckpointStore"/>, a resumed run continues bit for bit.
+/// </remarks>
+public sealed class Trainer : IDisposable
+{
+    private readonly Tensor images;
+    private readonly GaussianNoise noise;
+
+    /// <summary>Builds the networks, optimisers and noise source for <paramref name="config"/> and moves the training images to the device.</summary>
+    /// <param name="config">Validated settings.</param>
+    /// <param name="train">Training images <c>[N, 1, H, W]</c> in [-1, 1]; N ≥ batch size.</param>
+    /// <exception cref="ArgumentException">Too few images for one batch, or a bad setting.</exception>
+    public Trainer(TrainingConfig config, LabeledImages train)
+    {
+        config.Validate();
+        if (train.Count < config.BatchSize)
+            throw new ArgumentException($"{train.Count} training images are fewer than one batch of {config.BatchSize}");
+        Config = config;
+        Device = new Device(config.Device);
+        torch.manual_seed(config.Seed);
+        Prior = new PriorEnergyMlp([config.Nz, config.PriorHidden, config.PriorHidden, 1], config.PriorActivation);
+        Generator = new MlpGenerator(config.Nz, config.GeneratorHidden, 1, train.Height, train.Width);
+        Prior.to(Device);
+        Generator.to(Device);
+        Model = new LatentEbmModel(Prior, Generator, config.Nz, config.Sigma, config.Sigma0);
+        PriorOptimizer = optim.Adam(Prior.parameters(), config.PriorLearningRate, config.Beta1, config.Beta2);
+        GeneratorOptimizer = optim.Adam(Generator.parameters(), config.GeneratorLearningRate, config.Beta1, config.Beta2);
+        Rng = new torch.Generator((ulong)config.Seed, Device);
+        noise = new GaussianNoise(Rng);
+        images = tensor(train.Pixels, [train.Count, 1, train.Height, train.Width]).to(Device);
+    }
+
+    /// <summary>The settings.</summary>
+    public TrainingConfig Config { get; }
+
+    /// <summary>The torch device.</summary>
+    public Device Device { get; }
+
+    /// <summary>f_alpha.</summary>
+    public PriorEnergyMlp Prior { get; }
+
+    /// <summary>g_theta.</summary>
+    public MlpGenerator Generator { get; }
+
+    /// <summary>Prior and generator with sigma, sigma0.</summary>
+    public LatentEbmModel Model { get; }
+
+    /// <summary>Adam of the prior.</summary>
+    public Adam PriorOptimizer { get; }
+
+    /// <summary>Adam of the generator.</summary>
+    public Adam GeneratorOptimizer { get; }
+
+    /// <summary>The generator of all chain noise (its state is checkpointed).</summary>
+    public torch.Generator Rng { get; }
+
+    /// <summary>Epochs finished so far.</summary>
+    public int EpochsCompleted { get; set; }
+
+    /// <summary>Iterations per epoch: N / batch size (the last partial batch is dropped).</summary>
+    public int IterationsPerEpoch => (int)(images.shape[0] / Config.BatchSize);
+
+    /// <summary>Runs one epoch (number <see cref="EpochsCompleted"/> + 1) and returns its averages.</summary>
+    /// <param name="onIteration">Called after every iteration (progress display).</param>
+    /// <param name="cancellation">Stops between iterations; the epoch is then abandoned.</param>
+    /// <exception cref="NonFiniteValueException">A loss, mean energy or chain state was NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public EpochMetrics RunEpoch(Action<IterationStats>? onIteration = null, CancellationToken cancellation = default)
+    {
+        int epoch = EpochsCompleted + 1;
+        double decay = Math.Pow(Config.LearningRateDecay, EpochsCompleted);
+        SetLearningRate(PriorOptimizer, Config.PriorLearningRate * decay);
+        SetLearningRate(GeneratorOptimizer, Config.GeneratorLearningRate * decay);
+        Prior.train();
+        Generator.train();
+
+        int[] order = [.. Enumerable.Range(0, (int)images.shape[0])];
+        AnomalySplit.Shuffle(order, new Random(unchecked(Config.Seed * 7919 + epoch)));
+        int perEpoch = IterationsPerEpoch;
+        var sums = new double[5];
+        var timers = new Stopwatch[] { new(), new(), new() };
+        var wall = Stopwatch.StartNew();
+        for (int i = 0; i < perEpoch; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var index = tensor(order.AsSpan(i * Config.BatchSize, Config.BatchSize).ToArray(), dtype: int64, device: Device);
+            var x = images.index_select(0, index);
+            long iteration = (long)EpochsCompleted * perEpoch + i + 1;
+            var stats = Step(x, epoch, iteration, i + 1, timers);
+            sums[0] += stats.FPosterior; sums[1] += stats.FPrior; sums[2] += stats.ReconstructionMse;
+            sums[3] += stats.GeneratorLoss; sums[4] += stats.PriorLoss;
+            onIteration?.Invoke(stats);
+        }
+        EpochsCompleted = epoch;
+        return new EpochMetrics(epoch, perEpoch, sums[0] / perEpoch, sums[1] / perEpoch, sums[2] / perEpoch,
+            sums[3] / perEpoch, sums[4] / perEpoch, Config.PriorLearningRate * decay, Config.GeneratorLearningRate * decay,
+            wall.Elapsed.TotalSeconds, timers[0].Elapsed.TotalSeconds, timers[1].Elapsed.TotalSeconds, timers[2].Elapsed.TotalSeconds);
+    }
+
+    /// <summary>One learning iteration on minibatch <paramref name="x"/> <c>[B, 1, H, W]</c>.</summary>
+    private IterationStats Step(Tensor x, int epoch, long iteration, int inEpoch, Stopwatch[] timers)
+    {
+        long batch = x.shape[0];
+        timers[0].Start();
+        var zPrior = LangevinSampler.PriorChain(Model, NoiseStart(batch), Config.PriorSteps, Config.PriorStepSize, noise);
+        timers[0].Stop();
+        timers[1].Start();
+        var zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise);
+        timers[1].Stop();
+        EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
+        EnsureFinite(zPosterior, "posterior chain state z", epoch, iteration);
+
+        timers[2].Start();
+        GeneratorOptimizer.zero_grad();
+        var sumSquares = (Generator.forward(zPosterior) - x).square().sum();
+        var generatorLoss = sumSquares / batch;
+        generatorLoss.backward();
+        double lossG = generatorLoss.item<float>();
+        if (!double.IsFinite(lossG)) throw new NonFiniteValueException("generator loss", epoch, iteration);
+        GeneratorOptimizer.step();
+
+        PriorOptimizer.zero_grad();
+        var fPosterior = Prior.forward(zPosterior).mean();
+        var fPrior = Prior.forward(zPrior).mean();
+        var priorLoss = fPrior - fPosterior; // mean E(z_post) - mean E(z_prior) with E = -f
+        priorLoss.backward();
+        double lossE = priorLoss.item<float>(), fPos = fPosterior.item<float>(), fPri = fPrior.item<float>();
+        if (!double.IsFinite(fPos)) throw new NonFiniteValueException("mean f on posterior samples", epoch, iteration);
+        if (!double.IsFinite(fPri)) throw new NonFiniteValueException("mean f on prior samples", epoch, iteration);
+        PriorOptimizer.step();
+        timers[2].Stop();
+
+        double mse = lossG / (x.numel() / batch);
+        return new IterationStats(epoch, iteration, inEpoch, IterationsPerEpoch, fPos, fPri, mse, lossG, lossE);
+    }
+
+    /// <summary>z ~ N(0, sigma0^2 I) <c>[B, nz]</c> from the training noise generator.</summary>
+    private Tensor NoiseStart(long batch) =>
+        randn([batch, Config.Nz], device: Device, generator: Rng) * Config.Sigma0;
+
+    private static void EnsureFinite(Tensor t, string quantity, int epoch, long iteration)
+    {
+        if (!isfinite(t).all().item<bool>()) throw new NonFiniteValueException(quantity, epoch, iteration);
+    }
+
+    private static void SetLearningRate(Adam optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        images.Dispose();
+        PriorOptimizer.Dispose();
+        GeneratorOptimizer.Dispose();
+        Prior.Dispose();
+        Generator.Dispose();
+        Rng.Dispose();
+    }
+}

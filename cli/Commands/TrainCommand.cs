@@ -130,7 +130,8 @@ internal static class TrainCommand
         catch (Exception e) when (e is IdxFormatException or CheckpointException or RunFolderException or NonFiniteValueException
                                       or InvalidScoresException or ArgumentException or DirectoryNotFoundException or FileNotFoundException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // Plain stderr: the message names files and must not be wrapped or styled.
+            Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }

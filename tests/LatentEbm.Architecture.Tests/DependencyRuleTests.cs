@@ -1,0 +1,36 @@
+using System.Text.Json;
+using LatentEbm.Tests.Shared;
+
+namespace LatentEbm.Architecture.Tests;
+
+/// <summary>inference/ and pipelines/ run on ONNX Runtime and ML.NET alone: nothing they pull in, directly or transitively, may be TorchSharp.</summary>
+public class DependencyRuleTests
+{
+    [Theory]
+    [InlineData("inference/LatentEbm.Inference.csproj")]
+    [InlineData("pipelines/LatentEbm.Pipelines.csproj")]
+    public void ProductionLibrariesNeverDependOnTorchSharp(string project)
+    {
+        string assets = Path.Combine(TestPaths.RepositoryRoot, Path.GetDirectoryName(project)!, "obj", "project.assets.json");
+        Assert.True(File.Exists(assets), $"{assets} missing: restore the solution first");
+        using var doc = JsonDocument.Parse(File.ReadAllText(assets));
+        var libraries = doc.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.NotEmpty(libraries);
+        var offending = libraries.Where(l =>
+            l.StartsWith("TorchSharp", StringComparison.OrdinalIgnoreCase) ||
+            l.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase) ||
+            l.StartsWith("LatentEbm.Training", StringComparison.Ordinal) ||
+            l.StartsWith("LatentEbm.Cli", StringComparison.Ordinal)).ToList();
+        Assert.True(offending.Count == 0, $"{project} depends on {string.Join(", ", offending)}");
+    }
+
+    [Fact]
+    public void TheRuleWouldCatchTorchSharpInTheTrainingLibrary()
+    {
+        // The same check on training/ must find TorchSharp, or the test above proves nothing.
+        string assets = Path.Combine(TestPaths.RepositoryRoot, "training", "obj", "project.assets.json");
+        Assert.True(File.Exists(assets), $"{assets} missing: restore the solution first");
+        using var doc = JsonDocument.Parse(File.ReadAllText(assets));
+        Assert.Contains(doc.RootElement.GetProperty("libraries").EnumerateObject(), p => p.Name.StartsWith("TorchSharp/", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using LatentEbm.Tests.Shared;
+
+namespace LatentEbm.Cli.Tests;
+
+/// <summary>Runs the built latent-ebm tool as a child process, as a user would.</summary>
+internal static class CliRunner
+{
+    public static (int ExitCode, string Output) Run(params string[] args)
+    {
+        // tests/LatentEbm.Cli.Tests/bin/<Configuration>/net10.0/linux-x64/ -> cli/bin/<Configuration>/net10.0/linux-x64/latent-ebm.dll
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        string configuration = testOutput.Parent!.Parent!.Name;
+        string dll = Path.Combine(TestPaths.RepositoryRoot, "cli", "bin", configuration, testOutput.Parent.Name, testOutput.Name, "latent-ebm.dll");
+        Assert.True(File.Exists(dll), $"{dll} not built");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+}

@@ -1,0 +1,140 @@
+using LatentEbm.Tests.Shared;
+using LatentEbm.Training.Checkpoints;
+using LatentEbm.Training.Runs;
+using LatentEbm.Training.Training;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Tests;
+
+public class CheckpointTests
+{
+    public CheckpointTests() => TorchTestSetup.Init();
+
+    private static double[][] Parameters(Trainer t) =>
+        [.. t.Prior.parameters().Concat(t.Generator.parameters()).Select(p => p.detach().cpu().to(float64).data<double>().ToArray())];
+
+    [Fact]
+    public void AResumedRunEndsWithTheSameParametersAsAnUninterruptedOne()
+    {
+        var data = SmallRuns.Mnist(300);
+        var config = SmallRuns.TinyConfig(3);
+
+        string straight = TestPaths.NewTempFolder();
+        double[][] expected;
+        using (var run = TrainingRun.Start(straight, config, data))
+        {
+            run.TrainToEnd();
+            expected = Parameters(run.Trainer);
+        }
+
+        // "Kill" the second run in the middle of epoch 2: its newest checkpoint is epoch 1.
+        string killed = TestPaths.NewTempFolder();
+        using (var cancel = new CancellationTokenSource())
+        using (var run = TrainingRun.Start(killed, config, data))
+        {
+            Assert.Throws<OperationCanceledException>(() =>
+                run.TrainToEnd(onIteration: s => { if (s.Epoch == 2 && s.IterationInEpoch == 3) cancel.Cancel(); }, cancellation: cancel.Token));
+        }
+        Assert.EndsWith("epoch-0001", new CheckpointStore(killed).Latest());
+
+        using (var resumed = TrainingRun.Resume(killed, data))
+        {
+            Assert.Equal(1, resumed.Trainer.EpochsCompleted);
+            resumed.TrainToEnd();
+            var actual = Parameters(resumed.Trainer);
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
+            Assert.Equal(3, resumed.History.Count);
+        }
+        Assert.Equal(File.ReadAllLines(Path.Combine(straight, "metrics.csv")).Length, File.ReadAllLines(Path.Combine(killed, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public void ACheckpointRestoresNetworksOptimisersAndEpoch()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(2), data);
+        run.TrainToEnd();
+        var store = new CheckpointStore(folder);
+        Assert.Equal(2, store.List().Count);
+
+        using var fresh = new Trainer(SmallRuns.TinyConfig(2) with { Seed = 99 }, data);
+        Assert.NotEqual(Parameters(run.Trainer)[0], Parameters(fresh)[0]);
+        var manifest = CheckpointStore.Restore(store.Latest()!, fresh);
+        Assert.Equal(2, fresh.EpochsCompleted);
+        Assert.Equal(2, manifest.History.Length);
+        var a = Parameters(run.Trainer);
+        var b = Parameters(fresh);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i]);
+    }
+
+    [Fact]
+    public void OnlyTheNewestCheckpointsAreKept()
+    {
+        string folder = TestPaths.NewTempFolder();
+        using var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(3) with { KeepCheckpoints = 1 }, SmallRuns.Mnist(100));
+        run.TrainToEnd();
+        Assert.Equal([Path.Combine(folder, "checkpoints", "epoch-0003")], new CheckpointStore(folder).List());
+    }
+
+    [Theory]
+    [InlineData("generator.weights", "SHA-256 mismatch")]
+    [InlineData("noise.state", "missing")]
+    [InlineData("checkpoint.json", "unreadable manifest")]
+    public void ADamagedCheckpointIsATypedErrorNamingTheFile(string file, string problem)
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(1), data)) run.TrainToEnd();
+        string checkpoint = new CheckpointStore(folder).Latest()!;
+        string path = Path.Combine(checkpoint, file);
+        switch (problem)
+        {
+            case "SHA-256 mismatch":
+                var bytes = File.ReadAllBytes(path);
+                bytes[^5] ^= 0xFF;
+                File.WriteAllBytes(path, bytes);
+                break;
+            case "missing":
+                File.Delete(path);
+                break;
+            default:
+                File.WriteAllText(path, File.ReadAllText(path)[..40]);
+                break;
+        }
+        var error = Assert.Throws<CheckpointException>(() => TrainingRun.Resume(folder, data));
+        Assert.Equal(path, error.FilePath);
+        Assert.Contains(problem, error.Message);
+    }
+
+    [Fact]
+    public void DivergenceLeavesTheLastCheckpointIntactAndResumable()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(3), data))
+        {
+            var error = Assert.Throws<NonFiniteValueException>(() => run.TrainToEnd(
+                onEpoch: m => { if (m.Epoch == 1) using (no_grad()) run.Trainer.Generator.Linears[0].weight!.fill_(double.PositiveInfinity); }));
+            Assert.Equal(2, error.Epoch);
+            Assert.Equal(3, error.Iteration); // 2 iterations per epoch: the first of epoch 2
+        }
+        var store = new CheckpointStore(folder);
+        Assert.EndsWith("epoch-0001", store.Latest());
+        CheckpointStore.ReadManifest(store.Latest()!);
+        using var resumed = TrainingRun.Resume(folder, data);
+        resumed.TrainToEnd();
+        Assert.Equal(3, resumed.Trainer.EpochsCompleted);
+    }
+
+    [Fact]
+    public void ANewRunRefusesAFolderThatHoldsOne()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (TrainingRun.Start(folder, SmallRuns.TinyConfig(1), data)) { }
+        var error = Assert.Throws<RunFolderException>(() => TrainingRun.Start(folder, SmallRuns.TinyConfig(1), data));
+        Assert.Contains("--resume", error.Message);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LatentEbm.Inference.Bundles;
+
+/// <summary>
+/// <c>manifest.json</c> of a model bundle: the contract between training and everything after it.
+/// Readers refuse a <see cref="SchemaVersion"/> they do not know.
+/// </summary>
+public sealed record BundleManifest
+{
+    /// <summary>The schema this build writes and reads.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    /// <summary>Layout version of the manifest.</summary>
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    /// <summary>Bundle name (its folder name when exported).</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>UTC creation time, ISO 8601.</summary>
+    public DateTimeOffset Created { get; init; }
+
+    /// <summary>The model's settings.</summary>
+    public required BundleModel Model { get; init; }
+
+    /// <summary>How and on what the model was trained.</summary>
+    public required BundleTraining Training { get; init; }
+
+    /// <summary>The anomaly score baked into <c>anomaly_score.onnx</c> and the test-time chain it was evaluated with.</summary>
+    public required BundleScore Score { get; init; }
+
+    /// <summary>Metrics at export time (the run's report.json), or empty.</summary>
+    public Dictionary<string, JsonElement> Metrics { get; init; } = [];
+
+    /// <summary>One entry per ONNX file.</summary>
+    public required BundleFile[] Files { get; init; }
+
+    /// <summary>The JSON options of manifests: snake_case, indented.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DictionaryKeyPolicy = null,
+    };
+}
+
+/// <summary>Settings of the exported model (PAPER.md, "Model"). Images are in the generator's scale, [-1, 1].</summary>
+public sealed record BundleModel(
+    int Nz, int[] ImageShape, double Sigma, double Sigma0, int PriorSteps, double PriorStepSize,
+    int PosteriorSteps, double PosteriorStepSize, string PriorActivation, string PriorLayers, string GeneratorLayers,
+    double[] PixelRange);
+
+/// <summary>Training provenance.</summary>
+public sealed record BundleTraining(string Dataset, int? HoldoutDigit, int SplitSeed, int Seed, int Epochs, double TrainSeconds);
+
+/// <summary>Anomaly score weights (see <see cref="Scoring.AnomalyScoreWeights"/>) and test-time chain settings.</summary>
+public sealed record BundleScore(double ReconstructionWeight, double EnergyWeight, double LatentNormWeight, int Steps, double StepSize, bool Noise);
+
+/// <summary>One ONNX file of a bundle.</summary>
+/// <param name="Role">prior_energy, prior_energy_grad, prior_langevin, decoder, posterior_langevin or anomaly_score.</param>
+/// <param name="File">File name inside the bundle folder.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the file.</param>
+/// <param name="Inputs">Input signature.</param>
+/// <param name="Outputs">Output signature.</param>
+/// <param name="Steps">K of a Langevin file (a property of the file), else null.</param>
+public sealed record BundleFile(string Role, string File, string Sha256, TensorSignature[] Inputs, TensorSignature[] Outputs, int? Steps);
+
+/// <summary>A float32 tensor's name and shape; "B" is the symbolic batch dimension.</summary>
+public sealed record TensorSignature(string Name, string[] Shape)
+{
+    /// <summary>The shape as text.</summary>
+    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";
+}

@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace LatentEbm.Inference.Bundles;
+
+/// <summary>
+/// An opened model bundle: its verified manifest and one ONNX Runtime session per graph, shared by
+/// all callers (sessions are thread-safe for Run; per-call buffers are the caller's).
+/// </summary>
+public sealed class ModelBundle : IDisposable
+{
+    /// <summary>The manifest's file name.</summary>
+    public const string ManifestFile = "manifest.json";
+
+    private readonly Dictionary<string, InferenceSession> sessions;
+
+    private ModelBundle(string folder, BundleManifest manifest, Dictionary<string, InferenceSession> sessions)
+    {
+        Folder = folder;
+        Manifest = manifest;
+        this.sessions = sessions;
+    }
+
+    /// <summary>The bundle folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>The verified manifest.</summary>
+    public BundleManifest Manifest { get; }
+
+    /// <summary>
+    /// Opens the bundle in <paramref name="folder"/>: reads the manifest, checks its schema version,
+    /// each file's presence and SHA-256, loads each graph and checks its signature against its role.
+    /// </summary>
+    /// <param name="folder">The bundle folder.</param>
+    /// <param name="options">Session options per graph (execution provider, threads); CPU defaults when null.</param>
+    /// <exception cref="BundleException">Anything wrong with the bundle; the message names the file.</exception>
+    public static ModelBundle Open(string folder, Func<SessionOptions>? options = null)
+    {
+        var manifest = ReadManifest(folder);
+        var sessions = new Dictionary<string, InferenceSession>();
+        try
+        {
+            foreach (var file in manifest.Files)
+            {
+                string path = Path.Combine(folder, file.File);
+                byte[] bytes = ReadVerified(path, file.Sha256);
+                InferenceSession session;
+                try
+                {
+                    session = options is null ? new InferenceSession(bytes) : new InferenceSession(bytes, options());
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new BundleException(path, $"not a loadable ONNX model ({e.Message})", e);
+                }
+                sessions[file.Role] = session;
+                CheckSignature(path, file, manifest, session);
+            }
+            foreach (var role in BundleRoles.All)
+                if (!sessions.ContainsKey(role))
+                    throw new BundleException(Path.Combine(folder, ManifestFile), $"no file for role {role}");
+            return new ModelBundle(folder, manifest, sessions);
+        }
+        catch
+        {
+            foreach (var s in sessions.Values) s.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads and checks <c>manifest.json</c> (schema version, roles) without loading the graphs.</summary>
+    /// <exception cref="BundleException">Missing, unreadable, or of an unknown schema version.</exception>
+    public static BundleManifest ReadManifest(string folder)
+    {
+        string path = Path.Combine(folder, ManifestFile);
+        if (!System.IO.File.Exists(path)) throw new BundleException(path, "missing");
+        BundleManifest manifest;
+        try
+        {
+            using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(path));
+            int version = doc.RootElement.TryGetProperty("schema_version", out var v) && v.TryGetInt32(out int n) ? n : 0;
+            if (version != BundleManifest.CurrentSchemaVersion)
+                throw new BundleException(path, $"schema version {version}; this build reads version {BundleManifest.CurrentSchemaVersion}");
+            manifest = doc.RootElement.Deserialize<BundleManifest>(BundleManifest.JsonOptions) ?? throw new JsonException("null manifest");
+        }
+        catch (JsonException e)
+        {
+            throw new BundleException(path, $"unreadable manifest ({e.Message})", e);
+        }
+        foreach (var file in manifest.Files)
+        {
+            if (!BundleRoles.All.Contains(file.Role)) throw new BundleException(path, $"unknown role '{file.Role}'");
+            if (file.File.Contains('/') || file.File.Contains('\\') || file.File.StartsWith('.'))
+                throw new BundleException(path, $"file name '{file.File}' must be a plain name inside the bundle");
+        }
+        return manifest;
+    }
+
+    /// <summary>The session of <paramref name="role"/> (see <see cref="BundleRoles"/>).</summary>
+    /// <exception cref="KeyNotFoundException">Unknown role.</exception>
+    public InferenceSession Session(string role) => sessions[role];
+
+    /// <summary>The manifest entry of <paramref name="role"/>.</summary>
+    public BundleFile File(string role) => Manifest.Files.First(f => f.Role == role);
+
+    /// <summary>
+    /// Runs <paramref name="role"/>'s graph on float32 inputs (name, row-major data, dimensions) and
+    /// returns every output as (data, dimensions).
+    /// </summary>
+    public IReadOnlyDictionary<string, (float[] Data, int[] Dims)> Run(string role, params (string Name, float[] Data, int[] Dims)[] inputs)
+    {
+        var values = inputs.Select(i => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<float>(i.Data, i.Dims))).ToList();
+        using var results = Session(role).Run(values);
+        return results.ToDictionary(r => r.Name, r =>
+        {
+            var t = r.AsTensor<float>();
+            return (t.ToArray(), t.Dimensions.ToArray());
+        });
+    }
+
+    private static byte[] ReadVerified(string path, string sha256)
+    {
+        if (!System.IO.File.Exists(path)) throw new BundleException(path, "missing");
+        byte[] bytes = System.IO.File.ReadAllBytes(path);
+        string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+            throw new BundleException(path, $"SHA-256 mismatch (manifest {sha256}, file {actual}): the file is damaged or was changed");
+        return bytes;
+    }
+
+    private static void CheckSignature(string path, BundleFile file, BundleManifest manifest, InferenceSession session)
+    {
+        var (inputs, outputs) = BundleRoles.Signature(file.Role, manifest.Model.Nz, manifest.Model.ImageShape, file.Steps);
+        Compare(path, "input", inputs, session.InputMetadata);
+        Compare(path, "output", outputs, session.OutputMetadata);
+    }
+
+    private static void Compare(string path, string kind, TensorSignature[] expected, IReadOnlyDictionary<string, NodeMetadata> actual)
+    {
+        if (actual.Count != expected.Length)
+            throw new BundleException(path, $"{actual.Count} {kind}s, expected {expected.Length} ({string.Join(", ", expected.Select(e => e.ToString()))})");
+        foreach (var e in expected)
+        {
+            if (!actual.TryGetValue(e.Name, out var meta))
+                throw new BundleException(path, $"no {kind} '{e.Name}' (has {string.Join(", ", actual.Keys)})");
+            if (meta.ElementDataType != TensorElementType.Float)
+                throw new BundleException(path, $"{kind} '{e.Name}' is {meta.ElementDataType}, expected float32");
+            string[] shape = [.. meta.Dimensions.Select((d, i) => d >= 0 ? d.ToString() : meta.SymbolicDimensions[i])];
+            if (!shape.SequenceEqual(e.Shape))
+                throw new BundleException(path, $"{kind} '{e.Name}' has shape [{string.Join(", ", shape)}], expected [{string.Join(", ", e.Shape)}]");
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var s in sessions.Values) s.Dispose();
+    }
+}

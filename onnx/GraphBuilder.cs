@@ -1,0 +1,236 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace LatentEbm.Onnx;
+
+/// <summary>
+/// Emits an ONNX graph (opset <see cref="Opset"/>, IR version <see cref="IrVersion"/>) node by node:
+/// typed float32 inputs and outputs with a symbolic batch dimension <c>B</c>, weights as
+/// initializers, and the handful of operators the layers need. A subgraph (a Loop body) shares the
+/// root's name counter and initializers, so weights are stored once however often they are used.
+/// </summary>
+public sealed class GraphBuilder
+{
+    /// <summary>The default opset: 17, the oldest ONNX Runtime 1.31 accepts and what Debian 12's onnx 1.12 checker knows.</summary>
+    public const long Opset = 17;
+
+    /// <summary>The IR version written: 8, the newest Debian 12's onnx 1.12 checker accepts.</summary>
+    public const long IrVersion = 8;
+
+    /// <summary>Name of the symbolic batch dimension.</summary>
+    public const string BatchDimension = "B";
+
+    private readonly GraphBuilder root;
+    private readonly GraphProto graph;
+    private readonly Dictionary<string, int> counters;
+    private readonly Dictionary<(float, string), OnnxValue> scalars = [];
+    private readonly Dictionary<float[], OnnxValue> weights = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Starts an empty graph named <paramref name="name"/>.</summary>
+    public GraphBuilder(string name)
+    {
+        root = this;
+        graph = new GraphProto { Name = name };
+        counters = [];
+    }
+
+    private GraphBuilder(GraphBuilder parent, string name)
+    {
+        root = parent.root;
+        graph = new GraphProto { Name = name };
+        counters = root.counters;
+    }
+
+    /// <summary>A subgraph (for a Loop body) that may use this graph's values and initializers.</summary>
+    public GraphBuilder Subgraph(string name) => new(this, name);
+
+    /// <summary>The graph so far.</summary>
+    public GraphProto Graph => graph;
+
+    /// <summary>A new unique value name starting with <paramref name="hint"/>.</summary>
+    public string Fresh(string hint)
+    {
+        counters.TryGetValue(hint, out int n);
+        counters[hint] = n + 1;
+        return n == 0 ? hint : $"{hint}_{n}";
+    }
+
+    /// <summary>Declares a float32 graph input of <paramref name="shape"/> (-1 = batch B).</summary>
+    public OnnxValue Input(string name, long[] shape)
+    {
+        graph.Input.Add(ValueInfo(name, TensorProto.Types.DataType.Float, shape));
+        return new OnnxValue(name, shape);
+    }
+
+    /// <summary>Declares a graph input of another element type (Loop bodies: int64 iteration, bool condition).</summary>
+    public OnnxValue Input(string name, TensorProto.Types.DataType type, long[] shape)
+    {
+        graph.Input.Add(ValueInfo(name, type, shape));
+        return new OnnxValue(name, shape);
+    }
+
+    /// <summary>Declares <paramref name="value"/> as the graph output <paramref name="name"/> (an Identity renames it when needed).</summary>
+    public OnnxValue Output(OnnxValue value, string name, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
+    {
+        if (value.Name != name)
+        {
+            Node("Identity", [value.Name], [name]);
+            value = value with { Name = name };
+        }
+        graph.Output.Add(ValueInfo(name, type, value.Shape));
+        return value;
+    }
+
+    /// <summary>A float32 initializer (weights, constants) in the root graph.</summary>
+    public OnnxValue Constant(string hint, ReadOnlySpan<float> data, long[] shape)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (count != data.Length) throw new OnnxExportException($"constant {hint}: {data.Length} values for shape [{string.Join(", ", shape)}]");
+        var tensor = new TensorProto { Name = root.Fresh(hint), DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange(shape);
+        tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+        root.graph.Initializer.Add(tensor);
+        return new OnnxValue(tensor.Name, shape);
+    }
+
+    /// <summary>
+    /// The initializer holding <paramref name="data"/> (a layer's weights), created on first use and
+    /// shared by every later use in this model (forward pass, VJP, each unrolled Langevin step).
+    /// </summary>
+    public OnnxValue Weight(string hint, float[] data, long[] shape)
+    {
+        if (root.weights.TryGetValue(data, out var v)) return v;
+        v = Constant(hint, data, shape);
+        root.weights[data] = v;
+        return v;
+    }
+
+    /// <summary>An int64 initializer (shapes, axes).</summary>
+    public OnnxValue Int64Constant(string hint, long[] data)
+    {
+        var tensor = new TensorProto { Name = root.Fresh(hint), DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.Add(data.Length);
+        tensor.Int64Data.AddRange(data);
+        root.graph.Initializer.Add(tensor);
+        return new OnnxValue(tensor.Name, [data.Length]);
+    }
+
+    /// <summary>An int64 scalar initializer (shape []).</summary>
+    public OnnxValue Int64Scalar(string hint, long value)
+    {
+        var tensor = new TensorProto { Name = root.Fresh(hint), DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Int64Data.Add(value);
+        root.graph.Initializer.Add(tensor);
+        return new OnnxValue(tensor.Name, []);
+    }
+
+    /// <summary>A bool scalar initializer (shape []).</summary>
+    public OnnxValue BoolScalar(string hint, bool value)
+    {
+        var tensor = new TensorProto { Name = root.Fresh(hint), DataType = (int)TensorProto.Types.DataType.Bool };
+        tensor.Int32Data.Add(value ? 1 : 0);
+        root.graph.Initializer.Add(tensor);
+        return new OnnxValue(tensor.Name, []);
+    }
+
+    /// <summary>A float32 scalar constant (shape []), shared by value.</summary>
+    public OnnxValue Scalar(float value)
+    {
+        var key = (value, "f");
+        if (root.scalars.TryGetValue(key, out var v)) return v;
+        v = Constant("c", [value], []);
+        root.scalars[key] = v;
+        return v;
+    }
+
+    /// <summary>Adds a node and returns its single output with the given static shape.</summary>
+    public OnnxValue Op(string opType, IEnumerable<OnnxValue> inputs, long[] shape, params AttributeProto[] attributes)
+    {
+        string output = Fresh(opType.ToLowerInvariant());
+        Node(opType, [.. inputs.Select(i => i.Name)], [output], attributes);
+        return new OnnxValue(output, shape);
+    }
+
+    /// <summary>Adds a raw node (several outputs, empty optional inputs).</summary>
+    public NodeProto Node(string opType, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = Fresh("n_" + opType) };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        graph.Node.Add(node);
+        return node;
+    }
+
+    // ----- element-wise arithmetic (numpy broadcasting; the result takes the first operand's shape
+    // unless the second has a larger rank) -----
+
+    /// <summary>a + b.</summary>
+    public OnnxValue Add(OnnxValue a, OnnxValue b) => Op("Add", [a, b], Broadcast(a, b));
+
+    /// <summary>a - b.</summary>
+    public OnnxValue Sub(OnnxValue a, OnnxValue b) => Op("Sub", [a, b], Broadcast(a, b));
+
+    /// <summary>a * b.</summary>
+    public OnnxValue Mul(OnnxValue a, OnnxValue b) => Op("Mul", [a, b], Broadcast(a, b));
+
+    /// <summary>a * c for a float constant c.</summary>
+    public OnnxValue Mul(OnnxValue a, float c) => Mul(a, Scalar(c));
+
+    /// <summary>Matrix product.</summary>
+    public OnnxValue MatMul(OnnxValue a, OnnxValue b) => Op("MatMul", [a, b], [.. a.Shape[..^1], b.Shape[^1]]);
+
+    /// <summary>A unary operator that keeps the shape (Tanh, Sigmoid, Erf, Exp, Relu, Neg...).</summary>
+    public OnnxValue Unary(string opType, OnnxValue x, params AttributeProto[] attributes) => Op(opType, [x], x.Shape, attributes);
+
+    /// <summary>Where(x &gt; 0, a, b) for a float x; a and b broadcast to x's shape.</summary>
+    public OnnxValue WherePositive(OnnxValue x, OnnxValue a, OnnxValue b)
+    {
+        var positive = Op("Greater", [x, Scalar(0f)], x.Shape);
+        return Op("Where", [positive, a, b], x.Shape);
+    }
+
+    /// <summary>Sum over every non-batch axis of a <c>[B, ...]</c> tensor: <c>[B]</c>.</summary>
+    public OnnxValue SumRows(OnnxValue x)
+    {
+        var axes = Int64Constant("axes", [.. Enumerable.Range(1, x.Rank - 1).Select(i => (long)i)]);
+        return Op("ReduceSum", [x, axes], [x.Shape[0]], Attr.Int("keepdims", 0));
+    }
+
+    /// <summary>Reshape to <paramref name="shape"/> (-1 = batch, inferred).</summary>
+    public OnnxValue Reshape(OnnxValue x, long[] shape) => Op("Reshape", [x, Int64Constant("shape", shape)], shape);
+
+    /// <summary>A tensor of ones shaped like <paramref name="like"/>.</summary>
+    public OnnxValue OnesLike(OnnxValue like)
+    {
+        var shape = Op("Shape", [like], [like.Rank]);
+        return Op("Expand", [Scalar(1f), shape], like.Shape);
+    }
+
+    private static long[] Broadcast(OnnxValue a, OnnxValue b) => b.Rank > a.Rank ? b.Shape : a.Shape;
+
+    /// <summary>Wraps the graph in a model with opset, IR version, producer and metadata (the model card).</summary>
+    public ModelProto BuildModel(IReadOnlyDictionary<string, string>? metadata = null, string docString = "")
+    {
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "LatentEbm",
+            ProducerVersion = typeof(GraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
+            DocString = docString,
+            Graph = graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return model;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, long[] shape)
+    {
+        var tensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() };
+        foreach (var d in shape)
+            tensorType.Shape.Dim.Add(d < 0 ? new TensorShapeProto.Types.Dimension { DimParam = BatchDimension } : new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };
+    }
+}

@@ -119,6 +119,23 @@ public sealed class CheckpointStore(string runFolder)
         return manifest;
     }
 
+    /// <summary>Loads only the two networks of a verified checkpoint (export, evaluation).</summary>
+    /// <exception cref="CheckpointException">The checkpoint is damaged or does not fit the networks.</exception>
+    public static CheckpointManifest RestoreNetworks(string checkpoint, nn.Module prior, nn.Module generator)
+    {
+        var manifest = ReadManifest(checkpoint);
+        try
+        {
+            prior.load(Path.Combine(checkpoint, "prior.weights"));
+            generator.load(Path.Combine(checkpoint, "generator.weights"));
+        }
+        catch (Exception e)
+        {
+            throw new CheckpointException(checkpoint, $"does not fit the model of this configuration ({e.Message})", e);
+        }
+        return manifest;
+    }
+
     private static void WriteFile(string folder, string name, Action<Stream> write)
     {
         // TorchSharp's savers close the stream they are given: serialise to memory first.

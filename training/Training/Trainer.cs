@@ -37,11 +37,7 @@ public sealed class Trainer : IDisposable
         Config = config;
         Device = new Device(config.Device);
         torch.manual_seed(config.Seed);
-        Prior = new PriorEnergyMlp([config.Nz, config.PriorHidden, config.PriorHidden, 1], config.PriorActivation);
-        Generator = new MlpGenerator(config.Nz, config.GeneratorHidden, 1, train.Height, train.Width);
-        Prior.to(Device);
-        Generator.to(Device);
-        Model = new LatentEbmModel(Prior, Generator, config.Nz, config.Sigma, config.Sigma0);
+        (Prior, Generator, Model) = ModelFactory.Create(config, Device, train.Height, train.Width);
         PriorOptimizer = optim.Adam(Prior.parameters(), config.PriorLearningRate, config.Beta1, config.Beta2);
         GeneratorOptimizer = optim.Adam(Generator.parameters(), config.GeneratorLearningRate, config.Beta1, config.Beta2);
         Rng = new torch.Generator((ulong)config.Seed, Device);

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LatentEbm.Inference.Bundles;
+using LatentEbm.Onnx.Graphs;
+using LatentEbm.Tests.Shared;
+using LatentEbm.Training.Checkpoints;
+using LatentEbm.Training.Export;
+using LatentEbm.Training.Runs;
+
+namespace LatentEbm.Training.Tests;
+
+/// <summary>Export of a real (tiny) run into a bundle, its verification, and the loader's typed errors.</summary>
+public class BundleTests
+{
+    public BundleTests() => TorchTestSetup.Init();
+
+    private static readonly Lazy<string> Run = new(() =>
+    {
+        TorchTestSetup.Init();
+        string folder = TestPaths.NewTempFolder();
+        using var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Score = new() { Steps = 6 } }, SmallRuns.Mnist(100));
+        run.TrainToEnd();
+        return folder;
+    });
+
+    private static string ExportFresh(ChainForm form = ChainForm.Loop)
+    {
+        string bundle = Path.Combine(TestPaths.NewTempFolder(), "tiny");
+        BundleExporter.Export(Run.Value, bundle, form, [1, 7, 256]);
+        return bundle;
+    }
+
+    [Theory]
+    [InlineData(ChainForm.Loop)]
+    [InlineData(ChainForm.Unrolled)]
+    public void AnExportedBundleVerifiesAndOpensWithEveryRole(ChainForm form)
+    {
+        string bundle = Path.Combine(TestPaths.NewTempFolder(), "tiny");
+        var result = BundleExporter.Export(Run.Value, bundle, form, [1, 7, 256]);
+        Assert.All(result.Checks, c => Assert.True(c.RelativeError <= c.Tolerance, $"{c.Graph} {c.Quantity} {c.Batch}: {c.RelativeError:E2}"));
+        Assert.Contains(result.Checks, c => c.Graph == BundleRoles.PriorLangevin && c.Quantity == "z after one step" && c.Batch == 256);
+        using var opened = ModelBundle.Open(bundle);
+        Assert.Equal(BundleRoles.All.Order(), opened.Manifest.Files.Select(f => f.Role).Order());
+        Assert.Equal(5, opened.File(BundleRoles.PriorLangevin).Steps);
+        Assert.Equal(6, opened.File(BundleRoles.PosteriorLangevin).Steps);
+        Assert.Equal(4, opened.Manifest.Training.HoldoutDigit);
+        Assert.Equal(BundleManifest.CurrentSchemaVersion, opened.Manifest.SchemaVersion);
+        // The model card travels inside every ONNX file.
+        var card = opened.Session(BundleRoles.Decoder).ModelMetadata.CustomMetadataMap;
+        Assert.Equal("decoder", card["role"]);
+        Assert.Equal("4", card["nz"]);
+        // A run of the decoder at a batch size never verified: shapes follow B.
+        var x = opened.Run(BundleRoles.Decoder, ("z", new float[3 * 4], [3, 4]))["x"];
+        Assert.Equal([3, 1, 28, 28], x.Dims);
+    }
+
+    [Fact]
+    public void EveryBundleFilePassesTheReferenceOnnxChecker()
+    {
+        // Debian's python3-onnx (apt-get install python3-onnx); .ci/run installs it.
+        if (!Python("import onnx").Ok) return;
+        string bundle = ExportFresh();
+        var files = Directory.GetFiles(bundle, "*.onnx");
+        Assert.Equal(6, files.Length);
+        var (ok, output) = Python("import onnx, sys\nfor p in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(p), full_check=True)\nprint('checked', len(sys.argv) - 1)", files);
+        Assert.True(ok, output);
+        Assert.Contains("checked 6", output);
+    }
+
+    private static (bool Ok, string Output) Python(string code, params string[] args)
+    {
+        if (!File.Exists("/usr/bin/python3")) return (false, "no /usr/bin/python3");
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(code);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode == 0, output + err.Result);
+    }
+
+    private static void EditManifest(string bundle, Action<JsonObject> edit)
+    {
+        string path = Path.Combine(bundle, ModelBundle.ManifestFile);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+    }
+
+    private static JsonObject FileEntry(JsonObject manifest, string role) =>
+        manifest["files"]!.AsArray().Select(f => f!.AsObject()).First(f => (string)f["role"]! == role);
+
+    private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+
+    [Theory]
+    [InlineData("missing file")]
+    [InlineData("sha mismatch")]
+    [InlineData("unknown schema")]
+    [InlineData("truncated protobuf")]
+    [InlineData("wrong signature")]
+    [InlineData("missing manifest")]
+    public void ACorruptBundleIsATypedErrorNamingTheFile(string damage)
+    {
+        string bundle = ExportFresh();
+        string decoder = Path.Combine(bundle, "decoder.onnx"), manifest = Path.Combine(bundle, ModelBundle.ManifestFile);
+        string expectedPath = decoder, expectedText;
+        switch (damage)
+        {
+            case "missing file":
+                File.Delete(decoder);
+                expectedText = "missing";
+                break;
+            case "sha mismatch":
+                var bytes = File.ReadAllBytes(decoder);
+                bytes[bytes.Length / 2] ^= 0x55;
+                File.WriteAllBytes(decoder, bytes);
+                expectedText = "SHA-256 mismatch";
+                break;
+            case "unknown schema":
+                EditManifest(bundle, m => m["schema_version"] = 99);
+                (expectedPath, expectedText) = (manifest, "schema version 99");
+                break;
+            case "truncated protobuf":
+                File.WriteAllBytes(decoder, File.ReadAllBytes(decoder)[..1000]);
+                EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
+                expectedText = "not a loadable ONNX model";
+                break;
+            case "wrong signature":
+                File.Copy(Path.Combine(bundle, "prior_energy.onnx"), decoder, overwrite: true);
+                EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
+                expectedText = "no output 'x'";
+                break;
+            default:
+                File.Delete(manifest);
+                (expectedPath, expectedText) = (manifest, "missing");
+                break;
+        }
+        var error = Assert.Throws<BundleException>(() => ModelBundle.Open(bundle));
+        Assert.Equal(expectedPath, error.FilePath);
+        Assert.Contains(expectedText, error.Message);
+    }
+
+    [Fact]
+    public void AFailedExportLeavesTheEarlierBundleAsItWas()
+    {
+        string bundle = ExportFresh();
+        var before = Directory.GetFiles(bundle).ToDictionary(f => Path.GetFileName(f), Sha);
+
+        // A run whose newest checkpoint is damaged cannot be exported...
+        string broken = TestPaths.NewTempFolder();
+        foreach (var file in Directory.GetFiles(Run.Value)) File.Copy(file, Path.Combine(broken, Path.GetFileName(file)));
+        string checkpoint = new CheckpointStore(Run.Value).Latest()!;
+        string copy = Path.Combine(broken, "checkpoints", Path.GetFileName(checkpoint));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(checkpoint)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        File.WriteAllText(Path.Combine(copy, "prior.weights"), "damaged");
+        Assert.Throws<CheckpointException>(() => BundleExporter.Export(broken, bundle, ChainForm.Loop, [1]));
+
+        // ...and the bundle already at the destination is untouched, with no temporary folder left.
+        Assert.Equal(before, Directory.GetFiles(bundle).ToDictionary(f => Path.GetFileName(f), Sha));
+        Assert.Single(Directory.GetDirectories(Path.GetDirectoryName(bundle)!));
+        using var opened = ModelBundle.Open(bundle);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Google.Protobuf;
+using LatentEbm.Inference.Bundles;
+using LatentEbm.Onnx.Graphs;
+using LatentEbm.Training.Checkpoints;
+using LatentEbm.Training.Configuration;
+using LatentEbm.Training.Model;
+using LatentEbm.Training.Runs;
+using TorchSharp;
+
+namespace LatentEbm.Training.Export;
+
+/// <summary>What an export wrote and measured.</summary>
+/// <param name="Folder">The bundle folder.</param>
+/// <param name="Manifest">Its manifest.</param>
+/// <param name="Checks">Every parity check against TorchSharp.</param>
+/// <param name="Bytes">Total size of the bundle's files.</param>
+public sealed record ExportResult(string Folder, BundleManifest Manifest, IReadOnlyList<ParityCheck> Checks, long Bytes);
+
+/// <summary>
+/// Exports a training run's newest checkpoint as a model bundle: the six graphs of
+/// <see cref="BundleRoles"/> plus <c>manifest.json</c>, each ONNX file carrying the model card as
+/// <c>metadata_props</c>. The bundle is built in a temporary sibling folder, opened with the same
+/// loader users get, verified against TorchSharp (<see cref="BundleVerifier"/>), and only then moved
+/// into place; a failed export leaves any earlier bundle at the destination as it was.
+/// </summary>
+public static class BundleExporter
+{
+    /// <summary>Exports <paramref name="runFolder"/> into <paramref name="outFolder"/>.</summary>
+    /// <param name="runFolder">A run folder with config.json and at least one checkpoint.</param>
+    /// <param name="outFolder">The bundle folder to write (replaced only on success).</param>
+    /// <param name="form">Langevin chains as a Loop node or unrolled (see README for the measurement).</param>
+    /// <param name="verifyBatchSizes">Batch sizes of the parity checks.</param>
+    /// <exception cref="RunFolderException">No run, or no checkpoint.</exception>
+    /// <exception cref="CheckpointException">The checkpoint is damaged.</exception>
+    /// <exception cref="Onnx.OnnxExportException">A layer cannot be exported.</exception>
+    /// <exception cref="BundleVerificationException">A graph does not match TorchSharp.</exception>
+    public static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes)
+    {
+        var config = TrainingRun.ReadConfig(runFolder);
+        string checkpoint = new CheckpointStore(runFolder).Latest()
+                            ?? throw new RunFolderException(runFolder, "has no checkpoint to export; train at least one epoch");
+        var (prior, generator, model) = ModelFactory.Create(config, torch.CPU);
+        using var priorScope = prior;
+        using var generatorScope = generator;
+        var checkpointManifest = CheckpointStore.RestoreNetworks(checkpoint, prior, generator);
+        var (prior64, generator64, model64) = ModelFactory.Create(config, torch.CPU);
+        using var prior64Scope = prior64;
+        using var generator64Scope = generator64;
+        CheckpointStore.RestoreNetworks(checkpoint, prior64, generator64);
+        prior64.to(torch.float64);
+        generator64.to(torch.float64);
+        var spec = new LatentEbmSpec(ModuleExporter.Prior(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
+        var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0);
+
+        string name = Path.GetFileName(Path.GetFullPath(outFolder).TrimEnd('/'));
+        var card = new Dictionary<string, string>
+        {
+            ["name"] = name,
+            ["model"] = "latent-space EBM prior model (Pang et al., NeurIPS 2020)",
+            ["sign_convention"] = "f = negative energy; E = -f; p(z) ∝ exp(f(z)) N(0, sigma0^2 I)",
+            ["langevin_update"] = "z <- z + (s^2/2) grad log p(z) + s noise[k]",
+            ["nz"] = config.Nz.ToString(),
+            ["sigma"] = config.Sigma.ToString("R"),
+            ["sigma0"] = config.Sigma0.ToString("R"),
+            ["dataset"] = config.Dataset,
+            ["holdout_digit"] = config.HoldoutDigit?.ToString() ?? "none",
+            ["pixel_range"] = "[-1, 1]",
+            ["prior"] = spec.Prior.Describe(),
+            ["generator"] = spec.Generator.Describe(),
+            ["epochs"] = checkpointManifest.Epoch.ToString(),
+        };
+        Dictionary<string, string> Card(string role, int? steps) =>
+            new(card) { ["role"] = role, ["steps"] = steps?.ToString() ?? "" };
+
+        var graphs = new (string Role, int? Steps, global::Onnx.ModelProto Model)[]
+        {
+            (BundleRoles.PriorEnergy, null, LatentEbmGraphs.PriorEnergy(spec, Card(BundleRoles.PriorEnergy, null))),
+            (BundleRoles.PriorEnergyGrad, null, LatentEbmGraphs.PriorEnergyGrad(spec, Card(BundleRoles.PriorEnergyGrad, null))),
+            (BundleRoles.PriorLangevin, config.PriorSteps, LatentEbmGraphs.PriorLangevin(spec, config.PriorSteps, form, Card(BundleRoles.PriorLangevin, config.PriorSteps))),
+            (BundleRoles.Decoder, null, LatentEbmGraphs.Decoder(spec, Card(BundleRoles.Decoder, null))),
+            (BundleRoles.PosteriorLangevin, config.Score.Steps, LatentEbmGraphs.PosteriorLangevin(spec, config.Score.Steps, form, Card(BundleRoles.PosteriorLangevin, config.Score.Steps))),
+            (BundleRoles.AnomalyScore, null, LatentEbmGraphs.AnomalyScore(spec, weights.Reconstruction, weights.Energy, weights.LatentNorm, Card(BundleRoles.AnomalyScore, null))),
+        };
+
+        string full = Path.GetFullPath(outFolder).TrimEnd('/');
+        string parent = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(parent);
+        string temp = Path.Combine(parent, $".{name}.export-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            var files = new List<BundleFile>();
+            foreach (var (role, steps, onnx) in graphs)
+            {
+                string file = role + ".onnx";
+                byte[] bytes = onnx.ToByteArray();
+                File.WriteAllBytes(Path.Combine(temp, file), bytes);
+                var (inputs, outputs) = BundleRoles.Signature(role, config.Nz, [1, ModelFactory.ImageSize, ModelFactory.ImageSize], steps);
+                files.Add(new BundleFile(role, file, Convert.ToHexStringLower(SHA256.HashData(bytes)), inputs, outputs, steps));
+            }
+            var manifest = new BundleManifest
+            {
+                Name = name,
+                Created = DateTimeOffset.UtcNow,
+                Model = new BundleModel(config.Nz, [1, ModelFactory.ImageSize, ModelFactory.ImageSize], config.Sigma, config.Sigma0,
+                    config.PriorSteps, config.PriorStepSize, config.PosteriorSteps, config.PosteriorStepSize, config.PriorActivation,
+                    spec.Prior.Describe(), spec.Generator.Describe(), [-1, 1]),
+                Training = new BundleTraining(config.Dataset, config.HoldoutDigit, config.SplitSeed, config.Seed, checkpointManifest.Epoch,
+                    checkpointManifest.History.Sum(h => h.Seconds)),
+                Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise),
+                Metrics = ReadReport(runFolder),
+                Files = [.. files],
+            };
+            File.WriteAllText(Path.Combine(temp, ModelBundle.ManifestFile), JsonSerializer.Serialize(manifest, BundleManifest.JsonOptions));
+
+            IReadOnlyList<ParityCheck> checks;
+            using (var bundle = ModelBundle.Open(temp))
+                checks = BundleVerifier.Verify(bundle, model, model64, spec, verifyBatchSizes);
+
+            long bytesTotal = Directory.GetFiles(temp).Sum(f => new FileInfo(f).Length);
+            Replace(temp, full);
+            return new ExportResult(full, manifest, checks, bytesTotal);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>Moves the verified folder into place; an existing bundle is set aside first and removed only after.</summary>
+    private static void Replace(string temp, string destination)
+    {
+        string? old = null;
+        if (Directory.Exists(destination))
+        {
+            old = destination + $".old-{Guid.NewGuid():N}";
+            Directory.Move(destination, old);
+        }
+        try
+        {
+            Directory.Move(temp, destination);
+        }
+        catch
+        {
+            if (old is not null) Directory.Move(old, destination);
+            throw;
+        }
+        if (old is not null) Directory.Delete(old, recursive: true);
+    }
+
+    private static Dictionary<string, JsonElement> ReadReport(string runFolder)
+    {
+        string path = Path.Combine(runFolder, "report.json");
+        if (!File.Exists(path)) return [];
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+    }
+}

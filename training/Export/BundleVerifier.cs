@@ -1,0 +1,153 @@
+using LatentEbm.Inference.Bundles;
+using LatentEbm.Onnx.Graphs;
+using LatentEbm.Training.Model;
+using LatentEbm.Training.Sampling;
+using Google.Protobuf;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Export;
+
+/// <summary>One parity measurement of an exported graph against TorchSharp.</summary>
+/// <param name="Graph">Graph (role) checked.</param>
+/// <param name="Quantity">Output compared.</param>
+/// <param name="Batch">Batch size.</param>
+/// <param name="RelativeError">max |onnx - torch| / max |torch|.</param>
+/// <param name="Tolerance">The bound it must stay under.</param>
+/// <param name="TorchFloat32Error">For whole chains: TorchSharp's own float32 chain's error against float64, else null.</param>
+public sealed record ParityCheck(string Graph, string Quantity, int Batch, double RelativeError, double Tolerance, double? TorchFloat32Error = null);
+
+/// <summary>
+/// Proves a bundle against the TorchSharp model it came from: ONNX Runtime (CPU) runs every graph
+/// at each batch size, and f, ∇f (autograd), the decoder, the anomaly score and one Langevin step
+/// with the same noise must match within relative error 1e-5. The bundle's whole K-step chains
+/// compound float32 rounding over K steps (the posterior chain's drift carries a 1/sigma² factor),
+/// so they are held against a float64 TorchSharp chain: ONNX's error must stay within
+/// max(1e-3, 4 x the error of TorchSharp's own float32 chain).
+/// </summary>
+public static class BundleVerifier
+{
+    /// <summary>Bound for single evaluations and one Langevin step.</summary>
+    public const double SingleTolerance = 1e-5;
+
+    /// <summary>Floor of the bound for the bundle's whole K-step chains.</summary>
+    public const double ChainTolerance = 1e-3;
+
+    /// <summary>How many times TorchSharp's own float32 chain error ONNX's may reach.</summary>
+    public const double ChainRoundingFactor = 4;
+
+    /// <summary>Runs every check; throws on the first failure.</summary>
+    /// <exception cref="BundleVerificationException">A graph does not match; the message names it and the error.</exception>
+    /// <param name="bundle">The opened bundle.</param>
+    /// <param name="model">The float32 TorchSharp model it was exported from.</param>
+    /// <param name="model64">The same weights in float64 (the reference for whole chains).</param>
+    /// <param name="spec">The exported layer specifications.</param>
+    /// <param name="batchSizes">Batch sizes to check.</param>
+    /// <param name="seed">Seed of the random inputs.</param>
+    public static IReadOnlyList<ParityCheck> Verify(ModelBundle bundle, LatentEbmModel model, LatentEbmModel model64, LatentEbmSpec spec, int[] batchSizes, int seed = 0)
+    {
+        var checks = new List<ParityCheck>();
+        var manifest = bundle.Manifest;
+        var score = manifest.Score;
+        using var rng = new torch.Generator((ulong)seed);
+        int nz = model.Nz;
+        int[] image = manifest.Model.ImageShape;
+        using var oneStepPrior = Session(LatentEbmGraphs.PriorLangevin(spec, 1, ChainForm.Unrolled));
+        using var oneStepPosterior = Session(LatentEbmGraphs.PosteriorLangevin(spec, 1, ChainForm.Unrolled));
+        model.Prior.eval();
+        model.Generator.eval();
+
+        foreach (int b in batchSizes)
+        {
+            using var scope = NewDisposeScope();
+            var z = randn([b, nz], generator: rng);
+            Tensor x;
+            using (no_grad()) x = (model.Generator.forward(randn([b, nz], generator: rng)) + 0.3 * randn([b, .. image.Select(d => (long)d)], generator: rng)).clamp(-1, 1);
+            (string Name, float[] Data, int[] Dims) zIn = ("z", Floats(z), [b, nz]);
+            (string Name, float[] Data, int[] Dims) xIn = ("x", Floats(x), [b, .. image]);
+
+            // f and grad f (autograd).
+            var zz = z.detach().requires_grad_(true);
+            var f = model.Prior.forward(zz);
+            var gradF = autograd.grad([f.sum()], [zz])[0];
+            Check(checks, BundleRoles.PriorEnergy, "f", b, bundle.Run(BundleRoles.PriorEnergy, zIn)["f"].Data, f, SingleTolerance);
+            var fg = bundle.Run(BundleRoles.PriorEnergyGrad, zIn);
+            Check(checks, BundleRoles.PriorEnergyGrad, "f", b, fg["f"].Data, f, SingleTolerance);
+            Check(checks, BundleRoles.PriorEnergyGrad, "grad_z", b, fg["grad_z"].Data, gradF, SingleTolerance);
+
+            using (no_grad())
+            {
+                Check(checks, BundleRoles.Decoder, "x", b, bundle.Run(BundleRoles.Decoder, zIn)["x"].Data, model.Generator.forward(z), SingleTolerance);
+                var expected = (x - model.Generator.forward(z)).square().flatten(1).sum(1) * score.ReconstructionWeight
+                               - model.Prior.forward(z) * score.EnergyWeight + z.square().sum(1) * score.LatentNormWeight;
+                Check(checks, BundleRoles.AnomalyScore, "score", b, bundle.Run(BundleRoles.AnomalyScore, xIn, zIn)["score"].Data, expected, SingleTolerance);
+            }
+
+            // One Langevin step with the same noise, then the bundle's whole chains.
+            foreach (var (role, steps, stepSize) in new[]
+                     {
+                         (BundleRoles.PriorLangevin, bundle.File(BundleRoles.PriorLangevin).Steps!.Value, manifest.Model.PriorStepSize),
+                         (BundleRoles.PosteriorLangevin, bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value, score.StepSize),
+                     })
+            {
+                bool posterior = role == BundleRoles.PosteriorLangevin;
+                foreach (int k in new[] { 1, steps })
+                {
+                    var noise = randn([k, b, nz], generator: rng);
+                    Tensor Chain(LatentEbmModel m, ScalarType type) => posterior
+                        ? LangevinSampler.PosteriorChain(m, x.to(type), z.to(type), k, stepSize, new ScriptedNoise(noise.to(type)))
+                        : LangevinSampler.PriorChain(m, z.to(type), k, stepSize, new ScriptedNoise(noise.to(type)));
+                    (string, float[], int[])[] inputs = posterior
+                        ? [xIn, zIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])]
+                        : [zIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])];
+                    if (k == 1)
+                    {
+                        Check(checks, role, "z after one step", b, Run(posterior ? oneStepPosterior : oneStepPrior, inputs), Chain(model, float32), SingleTolerance);
+                        continue;
+                    }
+                    var reference = Chain(model64, float64);
+                    double torchRounding = RelativeError(Floats(Chain(model, float32)), Floats(reference));
+                    Check(checks, role, $"z after {k} steps vs float64", b, bundle.Run(role, inputs)["z_out"].Data,
+                        reference, Math.Max(ChainTolerance, ChainRoundingFactor * torchRounding), torchRounding);
+                }
+            }
+        }
+        return checks;
+    }
+
+    private static void Check(List<ParityCheck> checks, string graph, string quantity, int batch, float[] onnx, Tensor torchValue, double tolerance, double? torchFloat32 = null)
+    {
+        float[] expected = Floats(torchValue);
+        if (onnx.Length != expected.Length)
+            throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} has {onnx.Length} values, TorchSharp {expected.Length}");
+        int bad = Array.FindIndex(onnx, v => !float.IsFinite(v));
+        if (bad >= 0) throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} is not finite at index {bad}");
+        var check = new ParityCheck(graph, quantity, batch, RelativeError(onnx, expected), tolerance, torchFloat32);
+        checks.Add(check);
+        if (!(check.RelativeError <= tolerance))
+            throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} differs from TorchSharp by relative error {check.RelativeError:E2} (limit {tolerance:E0})");
+    }
+
+    /// <summary>max |a - b| / max |b|.</summary>
+    private static double RelativeError(float[] actual, float[] expected)
+    {
+        double err = 0, scale = 1e-30;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            err = Math.Max(err, Math.Abs((double)actual[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs((double)expected[i]));
+        }
+        return err / scale;
+    }
+
+    private static Microsoft.ML.OnnxRuntime.InferenceSession Session(global::Onnx.ModelProto model) => new(model.ToByteArray());
+
+    private static float[] Run(Microsoft.ML.OnnxRuntime.InferenceSession session, (string Name, float[] Data, int[] Dims)[] inputs)
+    {
+        var values = inputs.Select(i => Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(i.Name, new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(i.Data, i.Dims))).ToList();
+        using var results = session.Run(values);
+        return results.First().AsTensor<float>().ToArray();
+    }
+
+    private static float[] Floats(Tensor t) => t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
+}

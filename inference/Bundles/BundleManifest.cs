@@ -36,12 +36,16 @@ public sealed record BundleManifest
     /// <summary>One entry per ONNX file.</summary>
     public required BundleFile[] Files { get; init; }
 
+    /// <summary>The external-data file holding the graphs' shared weights, or null when every graph is self-contained.</summary>
+    public BundleWeights? Weights { get; init; }
+
     /// <summary>The JSON options of manifests: snake_case, indented.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DictionaryKeyPolicy = null,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 }
 
@@ -65,6 +69,12 @@ public sealed record BundleScore(double ReconstructionWeight, double EnergyWeigh
 /// <param name="Outputs">Output signature.</param>
 /// <param name="Steps">K of a Langevin file (a property of the file), else null.</param>
 public sealed record BundleFile(string Role, string File, string Sha256, TensorSignature[] Inputs, TensorSignature[] Outputs, int? Steps);
+
+/// <summary>The weights file that the graphs' large initializers point into (ONNX external data).</summary>
+/// <param name="File">File name inside the bundle folder.</param>
+/// <param name="Sha256">Lower-case hex SHA-256.</param>
+/// <param name="Bytes">Size in bytes.</param>
+public sealed record BundleWeights(string File, string Sha256, long Bytes);
 
 /// <summary>A float32 tensor's name and shape; "B" is the symbolic batch dimension.</summary>
 public sealed record TensorSignature(string Name, string[] Shape)

@@ -39,17 +39,19 @@ public sealed class ModelBundle : IDisposable
     public static ModelBundle Open(string folder, Func<SessionOptions>? options = null)
     {
         var manifest = ReadManifest(folder);
+        if (manifest.Weights is { } weights) Verify(Path.Combine(folder, weights.File), weights.Sha256);
         var sessions = new Dictionary<string, InferenceSession>();
         try
         {
             foreach (var file in manifest.Files)
             {
                 string path = Path.Combine(folder, file.File);
-                byte[] bytes = ReadVerified(path, file.Sha256);
+                Verify(path, file.Sha256);
                 InferenceSession session;
                 try
                 {
-                    session = options is null ? new InferenceSession(bytes) : new InferenceSession(bytes, options());
+                    // Loaded by path: ONNX Runtime resolves the shared external weights next to it.
+                    session = options is null ? new InferenceSession(path) : new InferenceSession(path, options());
                 }
                 catch (OnnxRuntimeException e)
                 {
@@ -90,11 +92,10 @@ public sealed class ModelBundle : IDisposable
             throw new BundleException(path, $"unreadable manifest ({e.Message})", e);
         }
         foreach (var file in manifest.Files)
-        {
             if (!BundleRoles.All.Contains(file.Role)) throw new BundleException(path, $"unknown role '{file.Role}'");
-            if (file.File.Contains('/') || file.File.Contains('\\') || file.File.StartsWith('.'))
-                throw new BundleException(path, $"file name '{file.File}' must be a plain name inside the bundle");
-        }
+        foreach (var name in manifest.Files.Select(f => f.File).Append(manifest.Weights?.File).OfType<string>())
+            if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
+                throw new BundleException(path, $"file name '{name}' must be a plain name inside the bundle");
         return manifest;
     }
 
@@ -120,14 +121,13 @@ public sealed class ModelBundle : IDisposable
         });
     }
 
-    private static byte[] ReadVerified(string path, string sha256)
+    private static void Verify(string path, string sha256)
     {
         if (!System.IO.File.Exists(path)) throw new BundleException(path, "missing");
-        byte[] bytes = System.IO.File.ReadAllBytes(path);
-        string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        using var stream = System.IO.File.OpenRead(path);
+        string actual = Convert.ToHexStringLower(SHA256.HashData(stream));
         if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
             throw new BundleException(path, $"SHA-256 mismatch (manifest {sha256}, file {actual}): the file is damaged or was changed");
-        return bytes;
     }
 
     private static void CheckSignature(string path, BundleFile file, BundleManifest manifest, InferenceSession session)

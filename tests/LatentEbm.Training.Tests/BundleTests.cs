@@ -43,6 +43,8 @@ public class BundleTests
         using var opened = ModelBundle.Open(bundle);
         Assert.Equal(BundleRoles.All.Order(), opened.Manifest.Files.Select(f => f.Role).Order());
         Assert.Equal(5, opened.File(BundleRoles.PriorLangevin).Steps);
+        // Weights are stored once, outside the graphs: the bundle is about one copy of the parameters.
+        Assert.True(result.Bytes < 1.3 * opened.Manifest.Weights!.Bytes + 64_000, $"{result.Bytes} bytes for {opened.Manifest.Weights.Bytes} bytes of weights");
         Assert.Equal(6, opened.File(BundleRoles.PosteriorLangevin).Steps);
         Assert.Equal(4, opened.Manifest.Training.HoldoutDigit);
         Assert.Equal(BundleManifest.CurrentSchemaVersion, opened.Manifest.SchemaVersion);
@@ -102,6 +104,7 @@ public class BundleTests
     [InlineData("truncated protobuf")]
     [InlineData("wrong signature")]
     [InlineData("missing manifest")]
+    [InlineData("damaged weights")]
     public void ACorruptBundleIsATypedErrorNamingTheFile(string damage)
     {
         string bundle = ExportFresh();
@@ -132,6 +135,13 @@ public class BundleTests
                 File.Copy(Path.Combine(bundle, "prior_energy.onnx"), decoder, overwrite: true);
                 EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
                 expectedText = "no output 'x'";
+                break;
+            case "damaged weights":
+                string weights = Path.Combine(bundle, "weights.bin");
+                var w = File.ReadAllBytes(weights);
+                w[^7] ^= 0x01;
+                File.WriteAllBytes(weights, w);
+                (expectedPath, expectedText) = (weights, "SHA-256 mismatch");
                 break;
             default:
                 File.Delete(manifest);

@@ -20,8 +20,9 @@ public sealed record ExportResult(string Folder, BundleManifest Manifest, IReadO
 
 /// <summary>
 /// Exports a training run's newest checkpoint as a model bundle: the six graphs of
-/// <see cref="BundleRoles"/> plus <c>manifest.json</c>, each ONNX file carrying the model card as
-/// <c>metadata_props</c>. The bundle is built in a temporary sibling folder, opened with the same
+/// <see cref="BundleRoles"/>, one <c>weights.bin</c> holding every distinct weight tensor once (ONNX
+/// external data shared by the graphs), and <c>manifest.json</c>; each ONNX file carries the model
+/// card as <c>metadata_props</c>. The bundle is built in a temporary sibling folder, opened with the same
 /// loader users get, verified against TorchSharp (<see cref="BundleVerifier"/>), and only then moved
 /// into place; a failed export leaves any earlier bundle at the destination as it was.
 /// </summary>
@@ -91,6 +92,9 @@ public static class BundleExporter
         Directory.CreateDirectory(temp);
         try
         {
+            const string weightsFile = "weights.bin";
+            byte[] weightBytes = Onnx.ExternalWeights.Externalize(graphs.Select(g => g.Model), weightsFile);
+            File.WriteAllBytes(Path.Combine(temp, weightsFile), weightBytes);
             var files = new List<BundleFile>();
             foreach (var (role, steps, onnx) in graphs)
             {
@@ -112,6 +116,7 @@ public static class BundleExporter
                 Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise),
                 Metrics = ReadReport(runFolder),
                 Files = [.. files],
+                Weights = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length),
             };
             File.WriteAllText(Path.Combine(temp, ModelBundle.ManifestFile), JsonSerializer.Serialize(manifest, BundleManifest.JsonOptions));
 

@@ -9,6 +9,7 @@ public class DependencyRuleTests
     [Theory]
     [InlineData("inference/LatentEbm.Inference.csproj")]
     [InlineData("pipelines/LatentEbm.Pipelines.csproj")]
+    [InlineData("onnx/LatentEbm.Onnx.csproj")]
     public void ProductionLibrariesNeverDependOnTorchSharp(string project)
     {
         string assets = Path.Combine(TestPaths.RepositoryRoot, Path.GetDirectoryName(project)!, "obj", "project.assets.json");
@@ -21,6 +22,21 @@ public class DependencyRuleTests
             l.StartsWith("LatentEbm.Training", StringComparison.Ordinal) ||
             l.StartsWith("LatentEbm.Cli", StringComparison.Ordinal)).ToList();
         Assert.True(offending.Count == 0, $"{project} depends on {string.Join(", ", offending)}");
+    }
+
+    [Theory]
+    [InlineData("inference")]
+    [InlineData("pipelines")]
+    [InlineData("training")]
+    [InlineData("cli")]
+    public void NoProjectPullsInBothOnnxRuntimePackages(string folder)
+    {
+        // With both, the CPU package silently wins and CUDA never loads.
+        string assets = Path.Combine(TestPaths.RepositoryRoot, folder, "obj", "project.assets.json");
+        Assert.True(File.Exists(assets), $"{assets} missing: restore the solution first");
+        using var doc = JsonDocument.Parse(File.ReadAllText(assets));
+        var names = doc.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name.Split('/')[0]).ToHashSet();
+        Assert.False(names.Contains("Microsoft.ML.OnnxRuntime") && names.Contains("Microsoft.ML.OnnxRuntime.Gpu"), $"{folder} references both ONNX Runtime packages");
     }
 
     [Fact]

@@ -73,6 +73,18 @@ public class TrainCommandTests
         Assert.True(resumed == 0, resumeOutput);
         Assert.Contains("resuming after epoch 2", resumeOutput);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+
+        // export writes a verified bundle; pointing it at a run without checkpoints fails cleanly.
+        string bundle = Path.Combine(TestPaths.NewTempFolder(), "tiny-digit4");
+        var (exported, exportOutput) = CliRunner.Run("export", "--run", run, "--out", bundle);
+        Assert.True(exported == 0, exportOutput);
+        Assert.Contains("verified", exportOutput);
+        Assert.True(File.Exists(Path.Combine(bundle, "manifest.json")));
+        Assert.Equal(6, Directory.GetFiles(bundle, "*.onnx").Length);
+        var (failed, failure) = CliRunner.Run("export", "--run", TestPaths.NewTempFolder(), "--out", bundle);
+        Assert.Equal(1, failed);
+        Assert.Contains("not a run folder", failure);
+        Assert.True(File.Exists(Path.Combine(bundle, "manifest.json")), "the earlier bundle survives a failed export");
     }
 
     [Fact]

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Tests.Shared;
@@ -84,74 +82,7 @@ public class BundleTests
         return (p.ExitCode == 0, output + err.Result);
     }
 
-    private static void EditManifest(string bundle, Action<JsonObject> edit)
-    {
-        string path = Path.Combine(bundle, ModelBundle.ManifestFile);
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(json);
-        File.WriteAllText(path, json.ToJsonString());
-    }
-
-    private static JsonObject FileEntry(JsonObject manifest, string role) =>
-        manifest["files"]!.AsArray().Select(f => f!.AsObject()).First(f => (string)f["role"]! == role);
-
     private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
-
-    [Theory]
-    [InlineData("missing file")]
-    [InlineData("sha mismatch")]
-    [InlineData("unknown schema")]
-    [InlineData("truncated protobuf")]
-    [InlineData("wrong signature")]
-    [InlineData("missing manifest")]
-    [InlineData("damaged weights")]
-    public void ACorruptBundleIsATypedErrorNamingTheFile(string damage)
-    {
-        string bundle = ExportFresh();
-        string decoder = Path.Combine(bundle, "decoder.onnx"), manifest = Path.Combine(bundle, ModelBundle.ManifestFile);
-        string expectedPath = decoder, expectedText;
-        switch (damage)
-        {
-            case "missing file":
-                File.Delete(decoder);
-                expectedText = "missing";
-                break;
-            case "sha mismatch":
-                var bytes = File.ReadAllBytes(decoder);
-                bytes[bytes.Length / 2] ^= 0x55;
-                File.WriteAllBytes(decoder, bytes);
-                expectedText = "SHA-256 mismatch";
-                break;
-            case "unknown schema":
-                EditManifest(bundle, m => m["schema_version"] = 99);
-                (expectedPath, expectedText) = (manifest, "schema version 99");
-                break;
-            case "truncated protobuf":
-                File.WriteAllBytes(decoder, File.ReadAllBytes(decoder)[..1000]);
-                EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
-                expectedText = "not a loadable ONNX model";
-                break;
-            case "wrong signature":
-                File.Copy(Path.Combine(bundle, "prior_energy.onnx"), decoder, overwrite: true);
-                EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
-                expectedText = "no output 'x'";
-                break;
-            case "damaged weights":
-                string weights = Path.Combine(bundle, "weights.bin");
-                var w = File.ReadAllBytes(weights);
-                w[^7] ^= 0x01;
-                File.WriteAllBytes(weights, w);
-                (expectedPath, expectedText) = (weights, "SHA-256 mismatch");
-                break;
-            default:
-                File.Delete(manifest);
-                (expectedPath, expectedText) = (manifest, "missing");
-                break;
-        }
-        var error = Assert.Throws<BundleException>(() => ModelBundle.Open(bundle));
-        Assert.Equal(expectedPath, error.FilePath);
-        Assert.Contains(expectedText, error.Message);
-    }
 
     [Fact]
     public void AFailedExportLeavesTheEarlierBundleAsItWas()

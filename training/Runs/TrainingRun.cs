@@ -71,7 +71,7 @@ public sealed class TrainingRun : IDisposable
     public static TrainingConfig ReadConfig(string folder)
     {
         string path = Path.Combine(folder, ConfigFile);
-        if (!File.Exists(path)) throw new RunFolderException(folder, $"no {ConfigFile}: nothing to resume");
+        if (!File.Exists(path)) throw new RunFolderException(folder, $"no {ConfigFile}: not a run folder");
         try
         {
             var config = TrainingConfig.FromJson(File.ReadAllText(path));

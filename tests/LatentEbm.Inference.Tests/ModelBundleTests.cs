@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using LatentEbm.Inference.Bundles;
+using LatentEbm.Tests.Shared;
+
+namespace LatentEbm.Inference.Tests;
+
+/// <summary>The shipped default bundle opens; damaged copies of it fail with typed errors naming the file.</summary>
+public class ModelBundleTests
+{
+    private static string DefaultBundle => Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-digit4");
+
+    private static string CopyOfDefaultBundle()
+    {
+        string copy = Path.Combine(TestPaths.NewTempFolder(), "mnist-digit4");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(DefaultBundle)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return copy;
+    }
+
+    [Fact]
+    public void TheDefaultBundleOpensAndDecodesAtAnyBatchSize()
+    {
+        using var bundle = ModelBundle.Open(DefaultBundle);
+        Assert.Equal(4, bundle.Manifest.Training.HoldoutDigit);
+        Assert.Equal(16, bundle.Manifest.Model.Nz);
+        Assert.True(bundle.Manifest.Metrics["pr_auc"].GetDouble() > 0.63, "the default bundle beats the paper's 0.630 on digit 4");
+        var x = bundle.Run(BundleRoles.Decoder, ("z", new float[5 * 16], [5, 16]))["x"];
+        Assert.Equal([5, 1, 28, 28], x.Dims);
+        Assert.All(x.Data, v => Assert.InRange(v, -1f, 1f));
+        // The noiseless posterior chain moves z toward a better reconstruction of the decoded image.
+        var target = bundle.Run(BundleRoles.Decoder, ("z", [.. Enumerable.Range(0, 16).Select(i => (float)Math.Sin(i))], [1, 16]))["x"];
+        int k = bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value;
+        var z = bundle.Run(BundleRoles.PosteriorLangevin, ("x", target.Data, [1, 1, 28, 28]), ("z", new float[16], [1, 16]),
+            ("noise", new float[k * 16], [k, 1, 16]), ("step_size", [0.1f], []))["z_out"];
+        float Score(float[] zs) => bundle.Run(BundleRoles.AnomalyScore, ("x", target.Data, [1, 1, 28, 28]), ("z", zs, [1, 16]))["score"].Data[0];
+        Assert.True(Score(z.Data) < Score(new float[16]), "the posterior chain lowers the anomaly score (raises the log joint)");
+    }
+
+    private static void EditManifest(string bundle, Action<JsonObject> edit)
+    {
+        string path = Path.Combine(bundle, ModelBundle.ManifestFile);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+    }
+
+    private static JsonObject FileEntry(JsonObject manifest, string role) =>
+        manifest["files"]!.AsArray().Select(f => f!.AsObject()).First(f => (string)f["role"]! == role);
+
+    private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+
+    [Theory]
+    [InlineData("missing file")]
+    [InlineData("sha mismatch")]
+    [InlineData("unknown schema")]
+    [InlineData("truncated protobuf")]
+    [InlineData("wrong signature")]
+    [InlineData("missing manifest")]
+    [InlineData("damaged weights")]
+    public void ACorruptBundleIsATypedErrorNamingTheFile(string damage)
+    {
+        string bundle = CopyOfDefaultBundle();
+        string decoder = Path.Combine(bundle, "decoder.onnx"), manifest = Path.Combine(bundle, ModelBundle.ManifestFile);
+        string expectedPath = decoder, expectedText;
+        switch (damage)
+        {
+            case "missing file":
+                File.Delete(decoder);
+                expectedText = "missing";
+                break;
+            case "sha mismatch":
+                var bytes = File.ReadAllBytes(decoder);
+                bytes[bytes.Length / 2] ^= 0x55;
+                File.WriteAllBytes(decoder, bytes);
+                expectedText = "SHA-256 mismatch";
+                break;
+            case "unknown schema":
+                EditManifest(bundle, m => m["schema_version"] = 99);
+                (expectedPath, expectedText) = (manifest, "schema version 99");
+                break;
+            case "truncated protobuf":
+                File.WriteAllBytes(decoder, File.ReadAllBytes(decoder)[..1000]);
+                EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
+                expectedText = "not a loadable ONNX model";
+                break;
+            case "wrong signature":
+                File.Copy(Path.Combine(bundle, "prior_energy.onnx"), decoder, overwrite: true);
+                EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
+                expectedText = "no output 'x'";
+                break;
+            case "damaged weights":
+                string weights = Path.Combine(bundle, "weights.bin");
+                var w = File.ReadAllBytes(weights);
+                w[^7] ^= 0x01;
+                File.WriteAllBytes(weights, w);
+                (expectedPath, expectedText) = (weights, "SHA-256 mismatch");
+                break;
+            default:
+                File.Delete(manifest);
+                (expectedPath, expectedText) = (manifest, "missing");
+                break;
+        }
+        var error = Assert.Throws<BundleException>(() => ModelBundle.Open(bundle));
+        Assert.Equal(expectedPath, error.FilePath);
+        Assert.Contains(expectedText, error.Message);
+    }
+
+}

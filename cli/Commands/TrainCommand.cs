@@ -47,8 +47,15 @@ internal static class TrainCommand
             dataset, holdout, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma,
             priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights,
         };
+        Option[] fixedByRun = [dataset, holdout, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights];
         command.SetAction((parse, cancellation) =>
         {
+            if (parse.GetValue(resume))
+            {
+                var ignored = fixedByRun.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (ignored.Count > 0)
+                    Console.Error.WriteLine($"warning: with --resume the run's config.json decides; ignored: {string.Join(", ", ignored)}");
+            }
             var config = defaults with
             {
                 Dataset = parse.GetValue(dataset)!,
@@ -73,8 +80,9 @@ internal static class TrainCommand
                     Weights = parse.GetValue(scoreWeights)!,
                 },
             };
-            return Task.FromResult(Run(config, parse.GetValue(output)!, parse.GetValue(resume), parse.GetValue(epochs),
-                parse.GetValue(dataRoot)!, parse.GetValue(threads), cancellation));
+            // On a worker thread, so that Ctrl-C (SIGINT/SIGTERM) reaches the cancellation token while training runs.
+            return Task.Run(() => Run(config, parse.GetValue(output)!, parse.GetValue(resume), parse.GetValue(epochs),
+                parse.GetValue(dataRoot)!, parse.GetValue(threads), cancellation), CancellationToken.None);
         });
         return command;
     }
@@ -83,9 +91,11 @@ internal static class TrainCommand
     {
         try
         {
+            if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
             TorchSharp.torch.set_num_threads(threads);
             var config = resume ? TrainingRun.ReadConfig(folder) : requested;
             config.Validate();
+            if (!resume) EnsureWritableFolder(folder);
             AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {config.Dataset}{(config.HoldoutDigit is int d ? $", digit {d} held out" : "")} from {dataRoot}");
             var data = RunData.Load(config, dataRoot);
             using var run = resume ? TrainingRun.Resume(folder, data.Train, epochs) : TrainingRun.Start(folder, config, data.Train);
@@ -124,15 +134,32 @@ internal static class TrainCommand
         }
         catch (OperationCanceledException)
         {
-            AnsiConsole.MarkupLine("[yellow]Cancelled.[/] The newest checkpoint is intact; continue with --resume.");
+            Console.Error.WriteLine("cancelled: the newest checkpoint is intact; continue with --resume");
             return 130;
         }
         catch (Exception e) when (e is IdxFormatException or CheckpointException or RunFolderException or NonFiniteValueException
-                                      or InvalidScoresException or ArgumentException or DirectoryNotFoundException or FileNotFoundException)
+                                      or InvalidScoresException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             // Plain stderr: the message names files and must not be wrapped or styled.
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>Fails before any data is loaded when --out cannot hold a run folder.</summary>
+    private static void EnsureWritableFolder(string folder)
+    {
+        if (File.Exists(folder)) throw new RunFolderException(folder, "is a file; --out must name a folder");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RunFolderException(folder, $"cannot be written ({e.Message})", e);
         }
     }
 }

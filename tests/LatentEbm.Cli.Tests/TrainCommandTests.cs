@@ -100,6 +100,31 @@ public class TrainCommandTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Theory]
+    [InlineData("--threads", "0", "--threads must be at least 1")]
+    [InlineData("--device", "cuda", "CUDA is not available")]
+    [InlineData("--device", "banana", "is not a torch device")]
+    [InlineData("--holdout-digit", "12", "holdout_digit must be 0..9")]
+    public void BadSettingsFailFastWithoutCreatingARunFolder(string option, string value, string expected)
+    {
+        string run = Path.Combine(TestPaths.NewTempFolder(), "r");
+        var (code, output) = CliRunner.Run("train", option, value, "--epochs", "1", "--out", run);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void AnOutputPathThatIsAFileIsAClearError()
+    {
+        string file = Path.Combine(TestPaths.NewTempFolder(), "taken");
+        File.WriteAllText(file, "");
+        var (code, output) = CliRunner.Run("train", "--epochs", "1", "--out", file);
+        Assert.Equal(1, code);
+        Assert.Contains("is a file", output);
+    }
+
     [Fact]
     public void MissingDataSaysHowToFetchIt()
     {

@@ -70,12 +70,42 @@ public class CheckpointTests
     }
 
     [Fact]
-    public void OnlyTheNewestCheckpointsAreKept()
+    public void OnlyTheNewestCheckpointsAreKeptAndLeftoversOfAKillAreSwept()
     {
         string folder = TestPaths.NewTempFolder();
+        Directory.CreateDirectory(Path.Combine(folder, "checkpoints", ".tmp-left-by-a-kill"));
         using var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(3) with { KeepCheckpoints = 1 }, SmallRuns.Mnist(100));
         run.TrainToEnd();
-        Assert.Equal([Path.Combine(folder, "checkpoints", "epoch-0003")], new CheckpointStore(folder).List());
+        Assert.Equal([Path.Combine(folder, "checkpoints", "epoch-0003")], Directory.GetDirectories(Path.Combine(folder, "checkpoints")));
+    }
+
+    [Fact]
+    public void ResumingRefusesToGoBackInEpochsAndLeavesTheConfigAlone()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(2), data)) run.TrainToEnd();
+        string config = File.ReadAllText(Path.Combine(folder, "config.json"));
+        var error = Assert.Throws<RunFolderException>(() => TrainingRun.Resume(folder, data, epochs: 1));
+        Assert.Contains("has 2 epochs done", error.Message);
+        Assert.Equal(config, File.ReadAllText(Path.Combine(folder, "config.json")));
+    }
+
+    [Fact]
+    public void ADamagedNewestCheckpointNamesTheWayBackToTheOneBefore()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(2), data)) run.TrainToEnd();
+        var store = new CheckpointStore(folder);
+        string newest = store.Latest()!;
+        File.WriteAllText(Path.Combine(newest, "prior.adam"), "damaged");
+        var error = Assert.Throws<CheckpointException>(() => TrainingRun.Resume(folder, data, epochs: 3));
+        Assert.Contains($"remove {newest}", error.Message);
+        Assert.Contains("SHA-256 mismatch", error.Message);
+        Directory.Delete(newest, recursive: true);
+        using var resumed = TrainingRun.Resume(folder, data, epochs: 3);
+        Assert.Equal(1, resumed.Trainer.EpochsCompleted);
     }
 
     [Theory]

@@ -6,4 +6,7 @@ public sealed class CheckpointException(string path, string problem, Exception? 
 {
     /// <summary>The file or folder at fault.</summary>
     public string FilePath { get; } = path;
+
+    /// <summary>What is wrong, without the path.</summary>
+    public string Problem { get; } = problem;
 }

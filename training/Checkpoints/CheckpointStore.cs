@@ -27,6 +27,7 @@ public sealed class CheckpointStore(string runFolder)
     public string Save(Trainer trainer, IReadOnlyList<EpochMetrics> history, int keep)
     {
         Directory.CreateDirectory(Folder);
+        foreach (var stale in Directory.GetDirectories(Folder, ".tmp-*")) Directory.Delete(stale, recursive: true); // left by a kill mid-write
         string final = Path.Combine(Folder, $"epoch-{trainer.EpochsCompleted:D4}");
         string temp = Path.Combine(Folder, $".tmp-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);

@@ -101,7 +101,25 @@ public sealed record TrainingConfig
         if (BatchSize < 2) throw new ArgumentException($"batch_size must be at least 2, got {BatchSize}");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1, got {Epochs}");
         if (KeepCheckpoints < 1) throw new ArgumentException("keep_checkpoints must be at least 1");
+        ValidateDevice(Device);
         Score.Validate();
+    }
+
+    /// <summary>Throws unless <paramref name="device"/> names a torch device that this build can use.</summary>
+    /// <exception cref="ArgumentException">Not a device name, or CUDA asked for where it is not available.</exception>
+    public static void ValidateDevice(string device)
+    {
+        TorchSharp.torch.Device parsed;
+        try
+        {
+            parsed = new TorchSharp.torch.Device(device);
+        }
+        catch (Exception e)
+        {
+            throw new ArgumentException($"device '{device}' is not a torch device (cpu, cuda, cuda:N): {e.Message}");
+        }
+        if (parsed.type == TorchSharp.DeviceType.CUDA && !TorchSharp.torch.cuda.is_available())
+            throw new ArgumentException($"device '{device}': CUDA is not available (this build ships libtorch's CPU natives for linux-x64)");
     }
 
     /// <summary>JSON options of <c>config.json</c>: snake_case keys, indented.</summary>

@@ -92,20 +92,36 @@ public sealed class TrainingRun : IDisposable
     /// <exception cref="CheckpointException">The newest checkpoint is damaged; the message names the file.</exception>
     public static TrainingRun Resume(string folder, LabeledImages train, int? epochs = null)
     {
-        var config = ReadConfig(folder);
-        if (epochs is int e && e != config.Epochs)
-        {
-            config = config with { Epochs = e };
-            config.Validate();
-            AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
-        }
+        var saved = ReadConfig(folder);
+        var config = saved with { Epochs = epochs ?? saved.Epochs };
+        config.Validate();
         var run = new TrainingRun(folder, config, train);
-        if (run.checkpoints.Latest() is string latest)
+        try
         {
-            var manifest = CheckpointStore.Restore(latest, run.Trainer);
-            run.history.AddRange(manifest.History);
+            var store = run.checkpoints;
+            if (store.Latest() is string latest)
+            {
+                CheckpointManifest manifest;
+                try
+                {
+                    manifest = CheckpointStore.Restore(latest, run.Trainer);
+                }
+                catch (CheckpointException e) when (store.List().Count > 1)
+                {
+                    throw new CheckpointException(e.FilePath, $"{e.Problem}; remove {latest} to resume from the checkpoint before it", e);
+                }
+                if (config.Epochs < manifest.Epoch)
+                    throw new RunFolderException(folder, $"has {manifest.Epoch} epochs done; --epochs {config.Epochs} would go back (give at least {manifest.Epoch})");
+                run.history.AddRange(manifest.History);
+            }
+            if (config != saved) AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
+            return run;
         }
-        return run;
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ namespace LatentEbm.Training.Training;
 /// written at the end of the previous epoch, is left as it was.
 /// </summary>
 public sealed class NonFiniteValueException(string quantity, int epoch, long iteration)
-    : ArithmeticException($"non-finite {quantity} at epoch {epoch}, iteration {iteration}; training stopped, the last checkpoint is intact")
+    : ArithmeticException($"non-finite {quantity} at epoch {epoch}, iteration {iteration}; training stopped; the checkpoints written so far are intact")
 {
     /// <summary>The quantity that was not finite.</summary>
     public string Quantity { get; } = quantity;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LatentEbm.Tests.Shared;
 
 namespace LatentEbm.Cli.Tests;
@@ -13,13 +12,6 @@ internal static class CliRunner
         string configuration = testOutput.Parent!.Parent!.Name;
         string dll = Path.Combine(TestPaths.RepositoryRoot, "cli", "bin", configuration, testOutput.Parent.Name, testOutput.Name, "latent-ebm.dll");
         Assert.True(File.Exists(dll), $"{dll} not built");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
+        return ProcessRunner.Run("dotnet", [dll, .. args]);
     }
 }

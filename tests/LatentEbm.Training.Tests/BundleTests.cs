@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Tests.Shared;
@@ -71,15 +70,8 @@ public class BundleTests
     private static (bool Ok, string Output) Python(string code, params string[] args)
     {
         if (!File.Exists("/usr/bin/python3")) return (false, "no /usr/bin/python3");
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(code);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode == 0, output + err.Result);
+        var (exit, output) = ProcessRunner.Run("/usr/bin/python3", ["-c", code, .. args]);
+        return (exit == 0, output);
     }
 
     private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));

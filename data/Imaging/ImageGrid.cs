@@ -12,7 +12,12 @@ public static class ImageGrid
     /// enlarged <paramref name="scale"/> times.
     /// </summary>
     /// <exception cref="ArgumentException">The pixel array is shorter than count x height x width.</exception>
-    public static void SavePng(string path, ReadOnlySpan<float> pixels, int count, int height, int width, int columns, int scale = 2)
+    public static void SavePng(string path, ReadOnlySpan<float> pixels, int count, int height, int width, int columns, int scale = 2) =>
+        AtomicFile.WriteAllBytes(path, EncodePng(pixels, count, height, width, columns, scale));
+
+    /// <summary>The PNG bytes of the grid <see cref="SavePng"/> writes.</summary>
+    /// <exception cref="ArgumentException">The pixel array is shorter than count x height x width.</exception>
+    public static byte[] EncodePng(ReadOnlySpan<float> pixels, int count, int height, int width, int columns, int scale = 2)
     {
         if (count <= 0 || columns <= 0) throw new ArgumentException("count and columns must be positive");
         if (pixels.Length < (long)count * height * width)
@@ -34,6 +39,6 @@ public static class ImageGrid
         }
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, data.AsSpan());
+        return data.ToArray();
     }
 }

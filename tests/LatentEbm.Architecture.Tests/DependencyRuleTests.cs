@@ -10,6 +10,7 @@ public class DependencyRuleTests
     [InlineData("inference/LatentEbm.Inference.csproj")]
     [InlineData("pipelines/LatentEbm.Pipelines.csproj")]
     [InlineData("onnx/LatentEbm.Onnx.csproj")]
+    [InlineData("server/LatentEbm.Server.csproj")]
     public void ProductionLibrariesNeverDependOnTorchSharp(string project)
     {
         string assets = Path.Combine(TestPaths.RepositoryRoot, Path.GetDirectoryName(project)!, "obj", "project.assets.json");
@@ -29,6 +30,7 @@ public class DependencyRuleTests
     [InlineData("pipelines")]
     [InlineData("training")]
     [InlineData("cli")]
+    [InlineData("server")]
     public void NoProjectPullsInBothOnnxRuntimePackages(string folder)
     {
         // With both, the CPU package silently wins and CUDA never loads.

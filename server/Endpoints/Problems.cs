@@ -1,0 +1,18 @@
+namespace LatentEbm.Server.Endpoints;
+
+/// <summary>RFC 7807 problem+json responses used by every endpoint.</summary>
+public static class Problems
+{
+    /// <summary>400 naming the field.</summary>
+    public static IResult Invalid(string field, string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "invalid request", extensions: new Dictionary<string, object?> { ["field"] = field });
+
+    /// <summary>404 for an unknown model id.</summary>
+    public static IResult UnknownModel(string id) =>
+        Results.Problem($"no model '{id}'; GET /v1/models lists them", statusCode: StatusCodes.Status404NotFound, title: "unknown model",
+            extensions: new Dictionary<string, object?> { ["field"] = "id" });
+
+    /// <summary>413 for a body over the limit.</summary>
+    public static IResult TooLarge(long limit) =>
+        Results.Problem($"the request body is larger than {limit} bytes", statusCode: StatusCodes.Status413PayloadTooLarge, title: "request too large");
+}

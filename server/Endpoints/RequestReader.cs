@@ -1,0 +1,82 @@
+using System.Text.Json;
+using LatentEbm.Server.Hosting;
+
+namespace LatentEbm.Server.Endpoints;
+
+/// <summary>Reads and checks JSON request bodies field by field, so every error names its field.</summary>
+public static class RequestReader
+{
+    /// <summary>Parses the body as a JSON object.</summary>
+    /// <exception cref="RequestValidationException">Not JSON, or not an object.</exception>
+    /// <exception cref="BadHttpRequestException">The body exceeds the size limit (status 413).</exception>
+    public static async Task<JsonElement> ReadObject(HttpRequest request, CancellationToken cancellation)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 8 }, cancellation);
+        }
+        catch (JsonException e)
+        {
+            throw new RequestValidationException("$", $"the body is not valid JSON: {e.Message}");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new RequestValidationException("$", $"the body must be a JSON object, not {doc.RootElement.ValueKind}");
+            return doc.RootElement.Clone();
+        }
+    }
+
+    /// <summary>An optional integer field in [min, max].</summary>
+    public static int Int(JsonElement body, string name, int fallback, int min, int max)
+    {
+        if (!body.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return fallback;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int value))
+            throw new RequestValidationException(name, $"{name} must be an integer");
+        if (value < min || value > max)
+            throw new RequestValidationException(name, $"{name} must be {min}..{max}, got {value}");
+        return value;
+    }
+
+    /// <summary>An optional boolean field.</summary>
+    public static bool Bool(JsonElement body, string name, bool fallback)
+    {
+        if (!body.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return fallback;
+        return e.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new RequestValidationException(name, $"{name} must be true or false"),
+        };
+    }
+
+    /// <summary>
+    /// A required array of rows, each an array of exactly <paramref name="rowSize"/> finite numbers
+    /// (float32 range), flattened row-major.
+    /// </summary>
+    public static (float[] Values, int Rows) Rows(JsonElement body, string name, int rowSize, int maxRows)
+    {
+        if (!body.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array)
+            throw new RequestValidationException(name, $"{name} must be an array of rows of {rowSize} numbers");
+        int rows = array.GetArrayLength();
+        if (rows < 1 || rows > maxRows)
+            throw new RequestValidationException(name, $"{name} must hold 1..{maxRows} rows, got {rows}");
+        var values = new float[(long)rows * rowSize];
+        int r = 0;
+        foreach (var row in array.EnumerateArray())
+        {
+            if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != rowSize)
+                throw new RequestValidationException($"{name}[{r}]", $"{name}[{r}] must be an array of {rowSize} numbers, got {(row.ValueKind == JsonValueKind.Array ? row.GetArrayLength() + " values" : row.ValueKind.ToString())}");
+            int c = 0;
+            foreach (var v in row.EnumerateArray())
+            {
+                if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || !float.IsFinite((float)d))
+                    throw new RequestValidationException($"{name}[{r}][{c}]", $"{name}[{r}][{c}] must be a finite number");
+                values[(long)r * rowSize + c++] = (float)d;
+            }
+            r++;
+        }
+        return (values, rows);
+    }
+}

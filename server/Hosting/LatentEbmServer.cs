@@ -1,0 +1,54 @@
+using System.Threading.RateLimiting;
+using LatentEbm.Server.Endpoints;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace LatentEbm.Server.Hosting;
+
+/// <summary>Builds the inference service: the same application for <c>latent-ebm-server</c>, <c>./latent-ebm serve</c> and the tests.</summary>
+public static class LatentEbmServer
+{
+    /// <summary>Creates the application (models loaded, routes mapped, not yet started).</summary>
+    /// <exception cref="DirectoryNotFoundException">No models folder.</exception>
+    /// <exception cref="Inference.Bundles.BundleException">A damaged bundle.</exception>
+    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(sp => ModelRegistry.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LatentEbm.Models")));
+        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.AddConcurrencyLimiter(ModelEndpoints.ComputePolicy, c =>
+            {
+                c.PermitLimit = options.Concurrency;
+                c.QueueLimit = options.QueueLimit;
+                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+            limiter.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                await Results.Problem("the request queue is full; retry after the Retry-After delay", statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "too many requests").ExecuteAsync(context.HttpContext);
+            };
+        });
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<ModelRegistry>(); // load (and fail) at start-up, not on the first request
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (options.ApiKeyFile is string keyFile)
+            app.UseMiddleware<ApiKeyMiddleware>(ApiKeyMiddleware.HashKeyFile(keyFile));
+        app.UseRateLimiter();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/readyz", (ModelRegistry registry) => registry.Count > 0
+            ? Results.Ok(new { status = "ready", models = registry.Count })
+            : Results.Problem("no model is loaded", statusCode: StatusCodes.Status503ServiceUnavailable, title: "not ready"));
+        ModelEndpoints.Map(app);
+        app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("Shutting down: finishing requests in flight"));
+        return app;
+    }
+}

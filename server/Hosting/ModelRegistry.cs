@@ -1,0 +1,53 @@
+using LatentEbm.Inference;
+using LatentEbm.Inference.Bundles;
+
+namespace LatentEbm.Server.Hosting;
+
+/// <summary>The bundles the service serves, loaded once at start-up; one <see cref="LatentEbmInference"/> (one session per graph) per bundle, shared by all requests.</summary>
+public sealed class ModelRegistry : IDisposable
+{
+    private readonly Dictionary<string, LatentEbmInference> models;
+
+    private ModelRegistry(Dictionary<string, LatentEbmInference> models) => this.models = models;
+
+    /// <summary>Opens every bundle folder under <paramref name="options"/>.ModelsFolder.</summary>
+    /// <exception cref="DirectoryNotFoundException">The models folder does not exist.</exception>
+    /// <exception cref="BundleException">A bundle is damaged (the service does not start half-loaded).</exception>
+    public static ModelRegistry Load(ServerOptions options, ILogger logger)
+    {
+        if (!Directory.Exists(options.ModelsFolder))
+            throw new DirectoryNotFoundException($"models folder not found: {options.ModelsFolder}");
+        var models = new Dictionary<string, LatentEbmInference>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var folder in Directory.GetDirectories(options.ModelsFolder).Order(StringComparer.Ordinal))
+            {
+                if (!File.Exists(Path.Combine(folder, ModelBundle.ManifestFile))) continue;
+                var model = LatentEbmInference.Open(folder, options.Execution, logger);
+                models[Path.GetFileName(folder)] = model;
+                logger.LogInformation("Loaded model {Id} from {Folder} on {Provider}", Path.GetFileName(folder), folder, model.Provider.Provider);
+            }
+        }
+        catch
+        {
+            foreach (var m in models.Values) m.Dispose();
+            throw;
+        }
+        return new ModelRegistry(models);
+    }
+
+    /// <summary>Model ids, sorted.</summary>
+    public IEnumerable<string> Ids => models.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>The model with <paramref name="id"/>, or null.</summary>
+    public LatentEbmInference? Find(string id) => models.GetValueOrDefault(id);
+
+    /// <summary>Number of loaded models.</summary>
+    public int Count => models.Count;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var m in models.Values) m.Dispose();
+    }
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using LatentEbm.Data.Datasets;
+using LatentEbm.Tests.Shared;
+
+namespace LatentEbm.Server.Tests;
+
+public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private const string Model = "/v1/models/mnist-digit4";
+    private static readonly Lazy<LabeledImages> Mnist = new(() => ImageDatasets.LoadSplit(TestPaths.Mnist, train: false));
+
+    private static float[][] Images(int first, int count) =>
+        [.. Enumerable.Range(first, count).Select(i => Mnist.Value.Image(i).ToArray())];
+
+    private async Task<JsonElement> Post(string path, object body, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var response = await server.Client.PostAsJsonAsync(path, body);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private async Task<(HttpStatusCode Status, string ContentType, JsonElement Body)> PostRaw(string path, string json)
+    {
+        using var response = await server.Client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task ModelsHealthAndReadinessAnswer()
+    {
+        var models = await server.Client.GetFromJsonAsync<JsonElement>("/v1/models");
+        Assert.Equal("mnist-digit4", models.GetProperty("models")[0].GetProperty("id").GetString());
+        var one = await server.Client.GetFromJsonAsync<JsonElement>(Model);
+        Assert.Equal(16, one.GetProperty("manifest").GetProperty("model").GetProperty("nz").GetInt32());
+        Assert.Equal("cpu", one.GetProperty("provider").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SamplesAreReproducibleBySeedAndComeAsPng()
+    {
+        var a = await Post($"{Model}/samples", new { count = 4, seed = 7, decode = true });
+        var b = await Post($"{Model}/samples", new { count = 4, seed = 7, decode = true });
+        var c = await Post($"{Model}/samples", new { count = 4, seed = 8, decode = false });
+        Assert.Equal(a.GetRawText(), b.GetRawText());
+        Assert.Equal(4, a.GetProperty("latents").GetArrayLength());
+        Assert.Equal(784, a.GetProperty("images")[0].GetArrayLength());
+        Assert.NotEqual(a.GetProperty("latents").GetRawText(), c.GetProperty("latents").GetRawText());
+        Assert.Equal(JsonValueKind.Null, c.GetProperty("images").ValueKind);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{Model}/samples") { Content = JsonContent.Create(new { count = 16, seed = 1 }) };
+        request.Headers.Accept.ParseAdd("image/png");
+        using var png = await server.Client.SendAsync(request);
+        Assert.Equal("image/png", png.Content.Headers.ContentType!.MediaType);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await png.Content.ReadAsByteArrayAsync())[..4]);
+    }
+
+    [Fact]
+    public async Task LatentsReconstructionsAndScoresOfRealDigits()
+    {
+        var images = Images(0, 6);
+        var latents = await Post($"{Model}/latents", new { images, seed = 1 });
+        Assert.Equal(6, latents.GetProperty("latents").GetArrayLength());
+        Assert.Equal(16, latents.GetProperty("latents")[0].GetArrayLength());
+        var reconstructions = await Post($"{Model}/reconstructions", new { images, seed = 1 });
+        Assert.Equal(784, reconstructions.GetProperty("images")[5].GetArrayLength());
+        var scores = await Post($"{Model}/scores", new { images, seed = 1 });
+        Assert.Equal(6, scores.GetProperty("scores").GetArrayLength());
+        // Digit 4 is the bundle's anomaly class: a 4 scores above the mean of the other digits shown.
+        var labels = Mnist.Value.Labels[..6];
+        var s = scores.GetProperty("scores").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Contains((byte)4, labels);
+        Assert.True(s.Where((_, i) => labels[i] == 4).Min() > s.Where((_, i) => labels[i] != 4).Average());
+    }
+
+    [Fact]
+    public async Task ParallelRequestsGiveTheSameAnswersAsOneByOne()
+    {
+        var images = Images(10, 3);
+        var serial = new List<string>();
+        for (int seed = 0; seed < 32; seed++)
+            serial.Add((await Post($"{Model}/scores", new { images, seed })).GetRawText());
+        var parallel = await Task.WhenAll(Enumerable.Range(0, 32).Select(seed => Post($"{Model}/scores", new { images, seed })));
+        Assert.Equal(serial, parallel.Select(p => p.GetRawText()));
+    }
+
+    [Theory]
+    [InlineData("{\"images\": [[1, 2", "$", "not valid JSON")]
+    [InlineData("[1, 2]", "$", "must be a JSON object")]
+    [InlineData("{\"images\": [[1, 2]]}", "images[0]", "784 numbers, got 2 values")]
+    [InlineData("{\"images\": []}", "images", "1..256 rows")]
+    [InlineData("{\"images\": [[\"a\"]]}", "images[0]", "784 numbers")]
+    [InlineData("{\"seed\": \"x\", \"images\": [[0]]}", "images[0]", "784 numbers")]
+    public async Task MalformedScoreRequestsAreProblemsNamingTheField(string json, string field, string detail)
+    {
+        var (status, type, body) = await PostRaw($"{Model}/scores", json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("application/problem+json", type);
+        Assert.Equal(field, body.GetProperty("field").GetString());
+        Assert.Contains(detail, body.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task NonFiniteAndOutOfRangeValuesAreRefused()
+    {
+        var row = Enumerable.Repeat(0.0, 784).ToArray();
+        string huge = "[" + string.Join(",", row.Select((v, i) => i == 5 ? "1e39" : "0")) + "]";
+        var (status, _, body) = await PostRaw($"{Model}/scores", $"{{\"images\": [{huge}]}}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("images[0][5]", body.GetProperty("field").GetString());
+
+        (status, _, body) = await PostRaw($"{Model}/samples", "{\"count\": 1000000}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("count", body.GetProperty("field").GetString());
+        (status, _, body) = await PostRaw($"{Model}/samples", "{\"count\": 2, \"decode\": \"yes\"}");
+        Assert.Equal("decode", body.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnknownModelIs404AndAHugeBodyIs413()
+    {
+        var (status, type, body) = await PostRaw("/v1/models/nope/scores", "{}");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("application/problem+json", type);
+        Assert.Contains("nope", body.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Client.GetAsync("/v1/models/nope")).StatusCode);
+
+        // Over the 4 MB limit. With Expect: 100-continue the client waits for the server's verdict
+        // instead of pushing 6.6 MB into a connection the server closes after refusing it.
+        string big = "{\"images\": [[" + string.Join(",", Enumerable.Repeat("0.123456789", 600_000)) + "]]}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{Model}/scores") { Content = new StringContent(big, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("larger than 4194304 bytes", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/readyz")).StatusCode);
+    }
+}

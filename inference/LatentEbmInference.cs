@@ -11,6 +11,12 @@ namespace LatentEbm.Inference;
 /// <param name="Rounds">How many times the bundle's K-step chain runs back to back (1..10): K x rounds steps.</param>
 public sealed record ChainSettings(double? StepSize = null, bool? Noise = null, int Rounds = 1);
 
+/// <summary>One prior-sampling request: <paramref name="Count"/> samples from seed <paramref name="Seed"/>.</summary>
+public sealed record SampleRequest(int Count, int Seed);
+
+/// <summary>One posterior request: images <c>[Count, C, H, W]</c> and the seed of its chain.</summary>
+public sealed record ImageRequest(float[] Images, int Count, int Seed);
+
 /// <summary>Prior samples: latents <c>[Count, nz]</c> and, when decoded, images <c>[Count, C, H, W]</c> in [-1, 1].</summary>
 public sealed record PriorSample(int Count, float[] Latents, float[]? Images);
 
@@ -63,24 +69,46 @@ public sealed class LatentEbmInference : IDisposable
     /// (step size s0 unless overridden) and optionally decodes them.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">count or step size out of range (the parameter is named).</exception>
-    public PriorSample SamplePrior(int count, int seed, bool decode = true, double? stepSize = null)
+    public PriorSample SamplePrior(int count, int seed, bool decode = true, double? stepSize = null) =>
+        SamplePriorBatch([new SampleRequest(count, seed)], decode, stepSize)[0];
+
+    /// <summary>
+    /// Several prior-sampling requests in one graph run (micro-batching): each request's start and
+    /// noise come from its own seed, so each result equals that request run alone (up to rounding).
+    /// </summary>
+    public IReadOnlyList<PriorSample> SamplePriorBatch(IReadOnlyList<SampleRequest> requests, bool decode = true, double? stepSize = null)
     {
-        CheckCount(count, nameof(count));
+        foreach (var r in requests) CheckCount(r.Count, "count");
+        int total = CheckTotal(requests.Sum(r => r.Count));
         double s = CheckStepSize(stepSize ?? Manifest.Model.PriorStepSize, nameof(stepSize));
-        var rng = new HostGaussian(seed);
         int k = bundle.File(BundleRoles.PriorLangevin).Steps!.Value;
-        var z0 = rng.Fill((long)count * Nz, Manifest.Model.Sigma0);
-        var noise = rng.Fill((long)k * count * Nz);
-        var z = bundle.Run(BundleRoles.PriorLangevin, ("z", z0, [count, Nz]), ("noise", noise, [k, count, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
-        return new PriorSample(count, z, decode ? DecodeUnchecked(z, count) : null);
+        var z0 = new float[(long)total * Nz];
+        var noise = new float[(long)k * total * Nz];
+        int offset = 0;
+        foreach (var r in requests)
+        {
+            var rng = new HostGaussian(r.Seed);
+            rng.Fill((long)r.Count * Nz, Manifest.Model.Sigma0).CopyTo(z0, (long)offset * Nz);
+            ScatterSteps(rng.Fill((long)k * r.Count * Nz), noise, k, r.Count, offset, total);
+            offset += r.Count;
+        }
+        var z = bundle.Run(BundleRoles.PriorLangevin, ("z", z0, [total, Nz]), ("noise", noise, [k, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
+        var images = decode ? DecodeUnchecked(z, total) : null;
+        return Split(requests.Select(r => r.Count), (start, count) => new PriorSample(count,
+            z.AsSpan(start * Nz, count * Nz).ToArray(), images?.AsSpan(start * PixelsPerImage, count * PixelsPerImage).ToArray()));
     }
 
     /// <summary>Posterior latents <c>[count, nz]</c> of images <c>[count, C, H, W]</c> (the generator's scale, [-1, 1]).</summary>
     /// <exception cref="ArgumentException">Wrong length or a non-finite value in <paramref name="images"/>; settings out of range.</exception>
-    public float[] InferLatents(float[] images, int count, int seed, ChainSettings? chain = null)
+    public float[] InferLatents(float[] images, int count, int seed, ChainSettings? chain = null) =>
+        InferLatentsBatch([new ImageRequest(images, count, seed)], chain)[0];
+
+    /// <summary>Several posterior requests in one chain run (micro-batching); each request's draws come from its own seed.</summary>
+    public IReadOnlyList<float[]> InferLatentsBatch(IReadOnlyList<ImageRequest> requests, ChainSettings? chain = null)
     {
-        CheckData(images, count, PixelsPerImage, nameof(images));
-        return Posterior(images, count, seed, chain ?? new ChainSettings());
+        var (x, total) = Concat(requests);
+        var z = Posterior(requests, x, total, chain ?? new ChainSettings());
+        return Split(requests.Select(r => r.Count), (start, count) => z.AsSpan(start * Nz, count * Nz).ToArray());
     }
 
     /// <summary>g(z): images <c>[count, C, H, W]</c> of latents <c>[count, nz]</c>.</summary>
@@ -93,35 +121,94 @@ public sealed class LatentEbmInference : IDisposable
 
     /// <summary>g(z) at each image's posterior latent.</summary>
     public float[] Reconstruct(float[] images, int count, int seed, ChainSettings? chain = null) =>
-        DecodeUnchecked(InferLatents(images, count, seed, chain), count);
+        ReconstructBatch([new ImageRequest(images, count, seed)], chain)[0];
+
+    /// <summary>Several reconstruction requests in one run (micro-batching).</summary>
+    public IReadOnlyList<float[]> ReconstructBatch(IReadOnlyList<ImageRequest> requests, ChainSettings? chain = null)
+    {
+        var (x, total) = Concat(requests);
+        var images = DecodeUnchecked(Posterior(requests, x, total, chain ?? new ChainSettings()), total);
+        return Split(requests.Select(r => r.Count), (start, count) => images.AsSpan(start * PixelsPerImage, count * PixelsPerImage).ToArray());
+    }
 
     /// <summary>
     /// Anomaly scores <c>[count]</c> (higher = more anomalous) at each image's posterior latent, with the
     /// weights baked into the bundle's <c>anomaly_score</c> graph.
     /// </summary>
-    public float[] Score(float[] images, int count, int seed, ChainSettings? chain = null)
+    public float[] Score(float[] images, int count, int seed, ChainSettings? chain = null) =>
+        ScoreBatch([new ImageRequest(images, count, seed)], chain)[0];
+
+    /// <summary>Several scoring requests in one run (micro-batching).</summary>
+    public IReadOnlyList<float[]> ScoreBatch(IReadOnlyList<ImageRequest> requests, ChainSettings? chain = null)
     {
-        var z = InferLatents(images, count, seed, chain);
-        return bundle.Run(BundleRoles.AnomalyScore, ("x", images, [count, .. Manifest.Model.ImageShape]), ("z", z, [count, Nz]))["score"].Data;
+        var (x, total) = Concat(requests);
+        var z = Posterior(requests, x, total, chain ?? new ChainSettings());
+        var scores = bundle.Run(BundleRoles.AnomalyScore, ("x", x, [total, .. Manifest.Model.ImageShape]), ("z", z, [total, Nz]))["score"].Data;
+        return Split(requests.Select(r => r.Count), (start, count) => scores.AsSpan(start, count).ToArray());
     }
 
-    private float[] Posterior(float[] images, int count, int seed, ChainSettings chain)
+    private (float[] X, int Total) Concat(IReadOnlyList<ImageRequest> requests)
+    {
+        foreach (var r in requests) CheckData(r.Images, r.Count, PixelsPerImage, "images");
+        int total = CheckTotal(requests.Sum(r => r.Count));
+        if (requests.Count == 1) return (requests[0].Images, total);
+        var x = new float[(long)total * PixelsPerImage];
+        long offset = 0;
+        foreach (var r in requests) { r.Images.CopyTo(x, offset); offset += r.Images.Length; }
+        return (x, total);
+    }
+
+    /// <summary>The posterior chain over concatenated images; each request draws z0, then each round's noise, from its own seed.</summary>
+    private float[] Posterior(IReadOnlyList<ImageRequest> requests, float[] x, int total, ChainSettings chain)
     {
         double s = CheckStepSize(chain.StepSize ?? Manifest.Score.StepSize, nameof(chain.StepSize));
         if (chain.Rounds is < 1 or > MaxRounds)
             throw new ArgumentOutOfRangeException(nameof(chain.Rounds), chain.Rounds, $"rounds must be 1..{MaxRounds}");
         bool noisy = chain.Noise ?? Manifest.Score.Noise;
-        var rng = new HostGaussian(seed);
         int k = bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value;
-        var z = rng.Fill((long)count * Nz, Manifest.Model.Sigma0);
+        var rngs = requests.Select(r => new HostGaussian(r.Seed)).ToArray();
+        var z = new float[(long)total * Nz];
+        int offset = 0;
+        for (int i = 0; i < requests.Count; i++)
+        {
+            rngs[i].Fill((long)requests[i].Count * Nz, Manifest.Model.Sigma0).CopyTo(z, (long)offset * Nz);
+            offset += requests[i].Count;
+        }
         for (int round = 0; round < chain.Rounds; round++)
         {
-            var noise = noisy ? rng.Fill((long)k * count * Nz) : new float[(long)k * count * Nz];
-            z = bundle.Run(BundleRoles.PosteriorLangevin, ("x", images, [count, .. Manifest.Model.ImageShape]), ("z", z, [count, Nz]),
-                ("noise", noise, [k, count, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
+            var noise = new float[(long)k * total * Nz];
+            if (noisy)
+            {
+                offset = 0;
+                for (int i = 0; i < requests.Count; i++)
+                {
+                    ScatterSteps(rngs[i].Fill((long)k * requests[i].Count * Nz), noise, k, requests[i].Count, offset, total);
+                    offset += requests[i].Count;
+                }
+            }
+            z = bundle.Run(BundleRoles.PosteriorLangevin, ("x", x, [total, .. Manifest.Model.ImageShape]), ("z", z, [total, Nz]),
+                ("noise", noise, [k, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
         }
         return z;
     }
+
+    /// <summary>Copies one request's noise <c>[K, count, nz]</c> into rows offset.. of the batch's <c>[K, total, nz]</c>.</summary>
+    private void ScatterSteps(float[] own, float[] all, int k, int count, int offset, int total)
+    {
+        for (int step = 0; step < k; step++)
+            Array.Copy(own, (long)step * count * Nz, all, ((long)step * total + offset) * Nz, (long)count * Nz);
+    }
+
+    private static IReadOnlyList<T> Split<T>(IEnumerable<int> counts, Func<int, int, T> slice)
+    {
+        var results = new List<T>();
+        int start = 0;
+        foreach (int count in counts) { results.Add(slice(start, count)); start += count; }
+        return results;
+    }
+
+    private static int CheckTotal(int total) =>
+        total is >= 1 and <= MaxBatch ? total : throw new ArgumentOutOfRangeException("count", total, $"a batch holds 1..{MaxBatch} rows");
 
     private float[] DecodeUnchecked(float[] latents, int count) =>
         bundle.Run(BundleRoles.Decoder, ("z", latents, [count, Nz]))["x"].Data;

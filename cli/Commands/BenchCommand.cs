@@ -17,7 +17,7 @@ internal static class BenchCommand
         var nz = new Option<int>("--nz") { Description = "Latent size", DefaultValueFactory = _ => 100 };
         var threads = new Option<int>("--threads") { Description = "Threads for both runtimes", DefaultValueFactory = _ => Environment.ProcessorCount };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per method", DefaultValueFactory = _ => 20 };
-        var report = new Option<string?>("--report") { Description = "Also write the table as Markdown to this file" };
+        var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file (e.g. docs/benchmarks.md)" };
         var langevin = new Command("langevin", "Time one prior Langevin chain (MLP nz-200-200-1): TorchSharp eager vs ONNX Runtime Loop vs unrolled, same weights, start, noise and threads.")
         {
             steps, batch, nz, threads, repeats, report,
@@ -46,12 +46,63 @@ internal static class BenchCommand
             AnsiConsole.Write(table);
             if (parse.GetValue(report) is string path)
             {
-                AtomicFile.WriteAllText(path, md.ToString());
+                MarkdownSections.Replace(path, "langevin", md.ToString());
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, ServeBench() };
         return bench;
+    }
+
+    private static Command ServeBench()
+    {
+        var models = new Option<string>("--models") { Description = "Folder of model bundles", DefaultValueFactory = _ => "models" };
+        var model = new Option<string>("--model") { Description = "Model id to drive", DefaultValueFactory = _ => "mnist-digit4" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST test images are sent)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var perClient = new Option<int>("--requests-per-client") { Description = "Requests each client sends per level", DefaultValueFactory = _ => 8 };
+        var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
+        var command = new Command("serve", "Start the service on loopback and drive it at concurrency 1, 8 and 32, with micro-batching off and on: requests per second, p50 and p99 latency.")
+        {
+            models, model, dataDir, perClient, report,
+        };
+        command.SetAction(async parse =>
+        {
+            var test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+            float[][] images = [.. Enumerable.Range(0, 8).Select(i => test.Image(i).ToArray())];
+            int[] levels = [1, 8, 32];
+            var options = new LatentEbm.Server.Hosting.ServerOptions { ModelsFolder = parse.GetValue(models)! };
+            var results = await LatentEbm.Server.Benchmarks.ServeBenchmark.Run(options, parse.GetValue(model)!, images, levels, parse.GetValue(perClient));
+            var table = new Table().AddColumns("endpoint", "micro-batching", "clients", "requests", "req/s", "p50 ms", "p99 ms");
+            var md = new StringBuilder()
+                .AppendLine($"## HTTP service: {parse.GetValue(model)}, samples (16 decoded) and scores (8 MNIST images)")
+                .AppendLine()
+                .AppendLine($"Command: `./latent-ebm bench serve --requests-per-client {parse.GetValue(perClient)}`; {Environment.ProcessorCount}-core machine, CPU provider, loopback, {DateTime.UtcNow:yyyy-MM-dd}; batching waits {options.BatchWaitMilliseconds} ms.")
+                .AppendLine()
+                .AppendLine("| endpoint | micro-batching | clients | requests | req/s | p50 ms | p99 ms |")
+                .AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var r in results)
+            {
+                string[] cells = [r.Endpoint, r.Batching ? "on" : "off", r.Concurrency.ToString(), r.Requests.ToString(),
+                    r.RequestsPerSecond.ToString("F1", CultureInfo.InvariantCulture), r.P50Ms.ToString("F1", CultureInfo.InvariantCulture), r.P99Ms.ToString("F1", CultureInfo.InvariantCulture)];
+                table.AddRow(cells);
+                md.AppendLine($"| {string.Join(" | ", cells)} |");
+            }
+            foreach (var endpoint in new[] { "samples", "scores" })
+            {
+                double off = results.Single(r => r.Endpoint == endpoint && !r.Batching && r.Concurrency == 32).RequestsPerSecond;
+                double on = results.Single(r => r.Endpoint == endpoint && r.Batching && r.Concurrency == 32).RequestsPerSecond;
+                md.AppendLine().Append($"Micro-batching at 32 clients, {endpoint}: {on / off:F2}x the throughput without it.");
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.WriteLine(md.ToString().Split('\n').Last(l => l.Length > 0));
+            if (parse.GetValue(report) is string path)
+            {
+                MarkdownSections.Replace(path, "serve", md.ToString());
+                AnsiConsole.MarkupLineInterpolated($"Written to {path}");
+            }
+            return 0;
+        });
+        return command;
     }
 }

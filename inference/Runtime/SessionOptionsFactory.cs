@@ -44,6 +44,11 @@ public static class SessionOptionsFactory
     /// <summary>Null when the CUDA provider can be appended for <paramref name="deviceId"/>, else the error's first line.</summary>
     private static string? ProbeCuda(int deviceId)
     {
+        // The native logger would print the library's load failure in red on every CPU-only host;
+        // the reason is returned and logged here instead.
+        var env = OrtEnv.Instance();
+        var level = env.EnvLogLevel;
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             using var probe = new SessionOptions();
@@ -53,6 +58,10 @@ public static class SessionOptionsFactory
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
             return e.Message.Split('\n')[0].Trim();
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LatentEbm.Data.Imaging;
 using LatentEbm.Inference;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Server.Batching;
 using LatentEbm.Server.Hosting;
 
 namespace LatentEbm.Server.Endpoints;
@@ -17,58 +18,59 @@ public static class ModelEndpoints
     {
         var v1 = app.MapGroup("/v1");
         v1.MapGet("/models", (ModelRegistry registry) =>
-            Results.Ok(new { models = registry.Ids.Select(id => Describe(id, registry.Find(id)!)) }));
+            Results.Ok(new { models = registry.Ids.Select(id => Describe(id, registry.Find(id)!.Model)) }));
         v1.MapGet("/models/{id}", (string id, ModelRegistry registry) =>
-            registry.Find(id) is { } model ? Results.Ok(Describe(id, model)) : Problems.UnknownModel(id));
+            registry.Find(id) is { } found ? Results.Ok(Describe(id, found.Model)) : Problems.UnknownModel(id));
 
         var compute = v1.MapGroup("/models/{id}").RequireRateLimiting(ComputePolicy);
         compute.MapPost("/samples", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (model, body, ct) =>
+            Handle(id, http, registry, async (batchers, body, ct) =>
             {
+                var model = batchers.Model;
                 int count = RequestReader.Int(body, "count", 16, 1, options.MaxSamples);
                 int seed = RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue);
                 bool png = http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase));
                 bool decode = png || RequestReader.Bool(body, "decode", true);
-                var sample = await Run(() => model.SamplePrior(count, seed, decode), ct);
+                var sample = await batchers.Samples(new SampleRequest(count, seed), ct);
                 if (png)
                 {
                     int[] shape = model.Manifest.Model.ImageShape;
                     return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
                 }
-                return Results.Ok(new { latents = Rows(sample.Latents, model.Nz), images = sample.Images is null ? null : Rows(sample.Images, model.PixelsPerImage) });
+                return Results.Ok(new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null });
             }));
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (model, body, ct) =>
+            Handle(id, http, registry, async (batchers, body, ct) =>
             {
-                var (images, count, seed) = Images(body, model, options);
-                return Results.Ok(new { latents = Rows(await Run(() => model.InferLatents(images, count, seed), ct), model.Nz) });
+                var request = Images(body, batchers.Model, options);
+                return Results.Ok(new { latents = Rows(await batchers.Latents(request, ct), batchers.Model.Nz) });
             }));
         compute.MapPost("/reconstructions", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (model, body, ct) =>
+            Handle(id, http, registry, async (batchers, body, ct) =>
             {
-                var (images, count, seed) = Images(body, model, options);
-                return Results.Ok(new { images = Rows(await Run(() => model.Reconstruct(images, count, seed), ct), model.PixelsPerImage) });
+                var request = Images(body, batchers.Model, options);
+                return Results.Ok(new { images = Rows(await batchers.Reconstructions(request, ct), batchers.Model.PixelsPerImage) });
             }));
         compute.MapPost("/scores", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (model, body, ct) =>
+            Handle(id, http, registry, async (batchers, body, ct) =>
             {
-                var (images, count, seed) = Images(body, model, options);
-                return Results.Ok(new { scores = await Run(() => model.Score(images, count, seed), ct) });
+                var request = Images(body, batchers.Model, options);
+                return Results.Ok(new { scores = await batchers.Scores(request, ct) });
             }));
     }
 
     private static object Describe(string id, LatentEbmInference model) =>
         new { id, provider = model.Provider.Provider.ToString().ToLowerInvariant(), manifest = model.Manifest };
 
-    private static (float[] Images, int Count, int Seed) Images(JsonElement body, LatentEbmInference model, ServerOptions options)
+    private static ImageRequest Images(JsonElement body, LatentEbmInference model, ServerOptions options)
     {
         var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages);
-        return (images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
+        return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
     }
 
     /// <summary>Common request handling: model lookup, body parsing, error mapping to problem+json.</summary>
     private static async Task<IResult> Handle(string id, HttpContext http, ModelRegistry registry,
-        Func<LatentEbmInference, JsonElement, CancellationToken, Task<IResult>> work)
+        Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
     {
         if (registry.Find(id) is not { } model) return Problems.UnknownModel(id);
         var ct = http.RequestAborted;
@@ -90,13 +92,6 @@ public static class ModelEndpoints
             return Problems.TooLarge(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0);
         }
     }
-
-    /// <summary>Runs graph work off the request thread, unless the client has already gone.</summary>
-    private static Task<T> Run<T>(Func<T> work, CancellationToken ct) => Task.Run(() =>
-    {
-        ct.ThrowIfCancellationRequested();
-        return work();
-    }, ct);
 
     private static float[][] Rows(float[] flat, int rowSize)
     {

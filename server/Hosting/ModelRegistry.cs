@@ -1,14 +1,18 @@
 using LatentEbm.Inference;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Server.Batching;
 
 namespace LatentEbm.Server.Hosting;
 
-/// <summary>The bundles the service serves, loaded once at start-up; one <see cref="LatentEbmInference"/> (one session per graph) per bundle, shared by all requests.</summary>
-public sealed class ModelRegistry : IDisposable
+/// <summary>
+/// The bundles the service serves, loaded once at start-up; one <see cref="LatentEbmInference"/>
+/// (one session per graph) per bundle, shared by all requests through its micro-batchers.
+/// </summary>
+public sealed class ModelRegistry : IAsyncDisposable
 {
-    private readonly Dictionary<string, LatentEbmInference> models;
+    private readonly Dictionary<string, ModelBatchers> models;
 
-    private ModelRegistry(Dictionary<string, LatentEbmInference> models) => this.models = models;
+    private ModelRegistry(Dictionary<string, ModelBatchers> models) => this.models = models;
 
     /// <summary>Opens every bundle folder under <paramref name="options"/>.ModelsFolder.</summary>
     /// <exception cref="DirectoryNotFoundException">The models folder does not exist.</exception>
@@ -17,20 +21,21 @@ public sealed class ModelRegistry : IDisposable
     {
         if (!Directory.Exists(options.ModelsFolder))
             throw new DirectoryNotFoundException($"models folder not found: {options.ModelsFolder}");
-        var models = new Dictionary<string, LatentEbmInference>(StringComparer.Ordinal);
+        var models = new Dictionary<string, ModelBatchers>(StringComparer.Ordinal);
+        var wait = TimeSpan.FromMilliseconds(options.BatchWaitMilliseconds);
         try
         {
             foreach (var folder in Directory.GetDirectories(options.ModelsFolder).Order(StringComparer.Ordinal))
             {
                 if (!File.Exists(Path.Combine(folder, ModelBundle.ManifestFile))) continue;
                 var model = LatentEbmInference.Open(folder, options.Execution, logger);
-                models[Path.GetFileName(folder)] = model;
+                models[Path.GetFileName(folder)] = new ModelBatchers(model, wait);
                 logger.LogInformation("Loaded model {Id} from {Folder} on {Provider}", Path.GetFileName(folder), folder, model.Provider.Provider);
             }
         }
         catch
         {
-            foreach (var m in models.Values) m.Dispose();
+            foreach (var m in models.Values) m.Model.Dispose();
             throw;
         }
         return new ModelRegistry(models);
@@ -39,15 +44,19 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>Model ids, sorted.</summary>
     public IEnumerable<string> Ids => models.Keys.Order(StringComparer.Ordinal);
 
-    /// <summary>The model with <paramref name="id"/>, or null.</summary>
-    public LatentEbmInference? Find(string id) => models.GetValueOrDefault(id);
+    /// <summary>The model with <paramref name="id"/> and its batchers, or null.</summary>
+    public ModelBatchers? Find(string id) => models.GetValueOrDefault(id);
 
     /// <summary>Number of loaded models.</summary>
     public int Count => models.Count;
 
     /// <inheritdoc />
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        foreach (var m in models.Values) m.Dispose();
+        foreach (var m in models.Values)
+        {
+            await m.DisposeAsync();
+            m.Model.Dispose();
+        }
     }
 }

@@ -26,8 +26,11 @@ public sealed record ServerOptions
     /// <summary>Most images in one request.</summary>
     public int MaxImages { get; init; } = 256;
 
-    /// <summary>Requests computed at once; more wait in the queue.</summary>
-    public int Concurrency { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Requests admitted at once (they are then micro-batched); more wait in the queue.</summary>
+    public int Concurrency { get; init; } = 64;
+
+    /// <summary>How long a request waits for others to share its batch, in milliseconds; 0 = no micro-batching.</summary>
+    public double BatchWaitMilliseconds { get; init; } = 2;
 
     /// <summary>Requests that may wait; beyond that: 429 with Retry-After.</summary>
     public int QueueLimit { get; init; } = 64;

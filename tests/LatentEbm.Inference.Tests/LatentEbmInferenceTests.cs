@@ -56,6 +56,29 @@ public class LatentEbmInferenceTests
     }
 
     [Fact]
+    public void ABatchOfRequestsEqualsEachRequestAlone()
+    {
+        // Micro-batching concatenates rows; every request keeps its own seed's draws (noise on here).
+        var m = Model.Value;
+        var chain = new ChainSettings(Noise: true, Rounds: 2);
+        ImageRequest[] requests = [new(Images(0, 3), 3, 11), new(Images(3, 1), 1, 12), new(Images(4, 5), 5, 13)];
+        var batched = m.ScoreBatch(requests, chain);
+        for (int i = 0; i < requests.Length; i++)
+            AssertClose(m.Score(requests[i].Images, requests[i].Count, requests[i].Seed, chain), batched[i]);
+        var samples = m.SamplePriorBatch([new SampleRequest(2, 1), new SampleRequest(3, 2)]);
+        AssertClose(m.SamplePrior(3, 2).Latents, samples[1].Latents);
+        AssertClose(m.SamplePrior(3, 2).Images!, samples[1].Images!);
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(1e-6, expected.Max(v => Math.Abs(v)));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale, $"index {i}: {expected[i]} vs {actual[i]}");
+    }
+
+    [Fact]
     public void MoreRoundsOfThePosteriorChainReconstructBetter()
     {
         var x = Images(200, 32);

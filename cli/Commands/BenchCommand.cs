@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, ServeBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, ServeBench(), ProvidersBench() };
         return bench;
     }
 
@@ -102,6 +102,49 @@ internal static class BenchCommand
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;
+        });
+        return command;
+    }
+
+    private static Command ProvidersBench()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle", DefaultValueFactory = _ => "models/mnist-digit4" };
+        var deviceId = new Option<int>("--device-id") { Description = "CUDA device", DefaultValueFactory = _ => 0 };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST test images are scored)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
+        var command = new Command("providers", "GPU check: the bundle on CPU and CUDA (TF32 off), same seeds: max relative difference and median time per call.")
+        {
+            bundle, deviceId, dataDir, report,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+                var results = LatentEbm.Inference.Runtime.ProviderParity.Run(parse.GetValue(bundle)!, test.Pixels, test.Count, parse.GetValue(deviceId));
+                var md = new StringBuilder()
+                    .AppendLine($"## CUDA against CPU: {parse.GetValue(bundle)}, TF32 off")
+                    .AppendLine()
+                    .AppendLine($"Command: `./latent-ebm bench providers --bundle {parse.GetValue(bundle)}`; {DateTime.UtcNow:yyyy-MM-dd}.")
+                    .AppendLine()
+                    .AppendLine("| operation | rows | CPU ms | CUDA ms | max rel. diff |")
+                    .AppendLine("|---|---|---|---|---|");
+                var table = new Table().AddColumns("operation", "rows", "CPU ms", "CUDA ms", "max rel. diff");
+                foreach (var r in results)
+                {
+                    string[] cells = [r.Operation, r.Rows.ToString(), r.CpuMs.ToString("F2", CultureInfo.InvariantCulture), r.CudaMs.ToString("F2", CultureInfo.InvariantCulture), r.MaxRelativeDifference.ToString("E2", CultureInfo.InvariantCulture)];
+                    table.AddRow(cells);
+                    md.AppendLine($"| {string.Join(" | ", cells)} |");
+                }
+                AnsiConsole.Write(table);
+                if (parse.GetValue(report) is string path) MarkdownSections.Replace(path, "providers", md.ToString());
+                return 0;
+            }
+            catch (LatentEbm.Inference.Runtime.ExecutionProviderException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }

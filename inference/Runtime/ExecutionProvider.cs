@@ -15,7 +15,8 @@ public enum ExecutionProvider
 /// <param name="Provider">Execution provider to ask for.</param>
 /// <param name="DeviceId">CUDA device index (≥ 0).</param>
 /// <param name="IntraOpThreads">CPU threads per graph run; 0 lets ONNX Runtime choose.</param>
-public sealed record ExecutionOptions(ExecutionProvider Provider = ExecutionProvider.Auto, int DeviceId = 0, int IntraOpThreads = 0);
+/// <param name="AllowTf32">Let CUDA use TF32 matrix units (faster, about 1e-3 relative error); off by default so CUDA matches CPU to float32 rounding.</param>
+public sealed record ExecutionOptions(ExecutionProvider Provider = ExecutionProvider.Auto, int DeviceId = 0, int IntraOpThreads = 0, bool AllowTf32 = false);
 
 /// <summary>The provider actually chosen, and why.</summary>
 /// <param name="Provider"><see cref="ExecutionProvider.Cpu"/> or <see cref="ExecutionProvider.Cuda"/>.</param>

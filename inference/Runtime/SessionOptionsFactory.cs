@@ -37,7 +37,16 @@ public static class SessionOptionsFactory
     private static SessionOptions Create(ExecutionProvider provider, ExecutionOptions options)
     {
         var session = new SessionOptions { IntraOpNumThreads = options.IntraOpThreads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (provider == ExecutionProvider.Cuda) session.AppendExecutionProvider_CUDA(options.DeviceId);
+        if (provider == ExecutionProvider.Cuda)
+        {
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string>
+            {
+                ["device_id"] = options.DeviceId.ToString(),
+                ["use_tf32"] = options.AllowTf32 ? "1" : "0",
+            });
+            session.AppendExecutionProvider_CUDA(cuda);
+        }
         return session;
     }
 

@@ -68,8 +68,18 @@ public static class ModelEndpoints
         return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
     }
 
-    /// <summary>Common request handling: model lookup, body parsing, error mapping to problem+json.</summary>
+    /// <summary>Common request handling: model lookup, body parsing, error mapping to problem+json, metrics.</summary>
     private static async Task<IResult> Handle(string id, HttpContext http, ModelRegistry registry,
+        Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await HandleUnmeasured(id, http, registry, work);
+        int status = (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
+        http.RequestServices.GetRequiredService<ServiceMetrics>().Request(http.Request.Path.Value!.Split('/')[^1], status, watch.Elapsed.TotalSeconds);
+        return result;
+    }
+
+    private static async Task<IResult> HandleUnmeasured(string id, HttpContext http, ModelRegistry registry,
         Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
     {
         if (registry.Find(id) is not { } model) return Problems.UnknownModel(id);

@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using LatentEbm.Server.Endpoints;
 using Microsoft.AspNetCore.RateLimiting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace LatentEbm.Server.Hosting;
 
@@ -18,7 +20,12 @@ public static class LatentEbmServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(sp => ModelRegistry.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LatentEbm.Models")));
+        builder.Services.AddSingleton(sp => new ServiceMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            () => sp.GetRequiredService<ModelRegistry>().Ids.Select(id => (id, sp.GetRequiredService<ModelRegistry>().Find(id)!.Model.Provider.Provider.ToString().ToLowerInvariant()))));
+        builder.Services.AddSingleton(sp => ModelRegistry.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LatentEbm.Models"), sp.GetRequiredService<ServiceMetrics>()));
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("latent-ebm-server")).WithMetrics(m => m
+            .AddMeter(ServiceMetrics.MeterName)
+            .AddPrometheusExporter(p => p.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddRateLimiter(limiter =>
         {
@@ -48,6 +55,7 @@ public static class LatentEbmServer
             ? Results.Ok(new { status = "ready", models = registry.Count })
             : Results.Problem("no model is loaded", statusCode: StatusCodes.Status503ServiceUnavailable, title: "not ready"));
         ModelEndpoints.Map(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("Shutting down: finishing requests in flight"));
         return app;
     }

@@ -17,7 +17,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// <summary>Opens every bundle folder under <paramref name="options"/>.ModelsFolder.</summary>
     /// <exception cref="DirectoryNotFoundException">The models folder does not exist.</exception>
     /// <exception cref="BundleException">A bundle is damaged (the service does not start half-loaded).</exception>
-    public static ModelRegistry Load(ServerOptions options, ILogger logger)
+    public static ModelRegistry Load(ServerOptions options, ILogger logger, ServiceMetrics? metrics = null)
     {
         if (!Directory.Exists(options.ModelsFolder))
             throw new DirectoryNotFoundException($"models folder not found: {options.ModelsFolder}");
@@ -29,7 +29,7 @@ public sealed class ModelRegistry : IAsyncDisposable
             {
                 if (!File.Exists(Path.Combine(folder, ModelBundle.ManifestFile))) continue;
                 var model = LatentEbmInference.Open(folder, options.Execution, logger);
-                models[Path.GetFileName(folder)] = new ModelBatchers(model, wait);
+                models[Path.GetFileName(folder)] = new ModelBatchers(model, wait, metrics);
                 logger.LogInformation("Loaded model {Id} from {Folder} on {Provider}", Path.GetFileName(folder), folder, model.Provider.Provider);
             }
         }

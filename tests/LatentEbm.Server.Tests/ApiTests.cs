@@ -42,6 +42,20 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task MetricsArePrometheusTextWithRequestsStepsAndProvider()
+    {
+        await Post($"{Model}/samples", new { count = 2, seed = 1 });
+        await PostRaw($"{Model}/scores", "{}");
+        string text = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("latent_ebm_requests_total{", text);
+        Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"samples\"[^}]*status=\"200\"", text);
+        Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"scores\"[^}]*status=\"400\"", text);
+        Assert.Contains("latent_ebm_request_duration_seconds_bucket", text);
+        Assert.Matches("latent_ebm_chain_steps_total\\{[^}]*chain=\"prior\"", text);
+        Assert.Matches("latent_ebm_model_provider\\{[^}]*model=\"mnist-digit4\"[^}]*provider=\"cpu\"", text);
+    }
+
+    [Fact]
     public async Task SamplesAreReproducibleBySeedAndComeAsPng()
     {
         var a = await Post($"{Model}/samples", new { count = 4, seed = 7, decode = true });

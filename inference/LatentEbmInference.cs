@@ -174,9 +174,9 @@ public sealed class LatentEbmInference : IDisposable
             rngs[i].Fill((long)requests[i].Count * Nz, Manifest.Model.Sigma0).CopyTo(z, (long)offset * Nz);
             offset += requests[i].Count;
         }
+        var noise = new float[(long)k * total * Nz]; // stays zero for the noiseless chain
         for (int round = 0; round < chain.Rounds; round++)
         {
-            var noise = new float[(long)k * total * Nz];
             if (noisy)
             {
                 offset = 0;

@@ -1,0 +1,38 @@
+namespace LatentEbm.Pipelines.Transforms;
+
+/// <summary>What a latent-EBM transform adds to each row.</summary>
+public enum LatentEbmOutput
+{
+    /// <summary>A <c>Single</c> anomaly score (higher = more anomalous; PAPER.md's score at a posterior sample).</summary>
+    AnomalyScore,
+    /// <summary>A <c>Vector&lt;Single&gt;</c> of size nz: the posterior latent z of the row's image.</summary>
+    Latent,
+}
+
+/// <summary>Options of <c>ScoreLatentEbmAnomaly</c> and <c>EncodeLatentEbm</c>.</summary>
+public sealed class LatentEbmTransformOptions
+{
+    /// <summary>The model bundle folder (manifest.json and ONNX files).</summary>
+    public string BundlePath { get; set; } = "";
+
+    /// <summary>Name of the column to add.</summary>
+    public string OutputColumnName { get; set; } = "Score";
+
+    /// <summary>Input column: a known-size <c>Vector&lt;Single&gt;</c> of C·H·W pixels on the model's scale ([-1, 1] for MNIST bundles).</summary>
+    public string InputColumnName { get; set; } = "Features";
+
+    /// <summary>What to add: the anomaly score or the latent vector.</summary>
+    public LatentEbmOutput Output { get; set; } = LatentEbmOutput.AnomalyScore;
+
+    /// <summary>Seed of the chains; row i uses seed + i, so results do not depend on batching.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Rows per graph run.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>CUDA device to run on, or null for CPU (as in ML.NET's ApplyOnnxModel).</summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>With a GPU device: fall back to CPU when CUDA cannot load, instead of failing (as in ApplyOnnxModel).</summary>
+    public bool FallbackToCpu { get; set; }
+}

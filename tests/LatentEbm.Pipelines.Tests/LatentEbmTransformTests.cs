@@ -1,0 +1,119 @@
+using System.Reflection;
+using LatentEbm.Data.Datasets;
+using LatentEbm.Inference;
+using LatentEbm.Pipelines.Transforms;
+using LatentEbm.Tests.Shared;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace LatentEbm.Pipelines.Tests;
+
+public class LatentEbmTransformTests
+{
+    private static string Bundle => Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-digit4");
+    private static readonly Lazy<LabeledImages> Test = new(() => ImageDatasets.LoadSplit(TestPaths.Mnist, train: false));
+
+    private sealed class Row
+    {
+        [VectorType(784)] public float[] Features { get; set; } = [];
+        public float Label { get; set; }
+    }
+
+    private sealed class SmallRow
+    {
+        [VectorType(100)] public float[] Features { get; set; } = [];
+    }
+
+    private static IDataView Images(MLContext ml, int count) => ml.Data.LoadFromEnumerable(
+        Enumerable.Range(0, count).Select(i => new Row { Features = Test.Value.Image(i).ToArray(), Label = Test.Value.Labels[i] }));
+
+    private static float[] Column(IDataView data, string name) => data.GetColumn<float>(name).ToArray();
+
+    [Fact]
+    public void TheScoreColumnIsAddedAndOtherColumnsPassThrough()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, 20);
+        var scored = ml.Transforms.ScoreLatentEbmAnomaly(Bundle, outputColumnName: "Score").Fit(data).Transform(data);
+        Assert.Equal(NumberDataViewType.Single, scored.Schema["Score"].Type);
+        Assert.Equal(Column(data, "Label"), Column(scored, "Label"));
+        var scores = Column(scored, "Score");
+        Assert.Equal(20, scores.Length);
+        Assert.All(scores, s => Assert.True(float.IsFinite(s)));
+        // Row i is scored with seed + i, exactly what the inference library gives for that row alone.
+        using var model = LatentEbmInference.Open(Bundle);
+        Assert.Equal(model.Score(Test.Value.Image(7).ToArray(), 1, seed: 7)[0], scores[7], 1e-5f * Math.Max(1, Math.Abs(scores[7])));
+    }
+
+    [Fact]
+    public void BatchScoringEqualsRowByRowScoring()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, 300);
+        var batched = Column(ml.Transforms.ScoreLatentEbmAnomaly(new LatentEbmTransformOptions { BundlePath = Bundle, BatchSize = 256, Seed = 5 }).Fit(data).Transform(data), "Score");
+        var single = Column(ml.Transforms.ScoreLatentEbmAnomaly(new LatentEbmTransformOptions { BundlePath = Bundle, BatchSize = 1, Seed = 5 }).Fit(data).Transform(data), "Score");
+        for (int i = 0; i < batched.Length; i++)
+            Assert.True(Math.Abs(batched[i] - single[i]) <= 1e-5 * Math.Max(1, Math.Abs(single[i])), $"row {i}: {batched[i]} vs {single[i]}");
+    }
+
+    [Fact]
+    public void LatentFeaturesAreAFixedSizeVector()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, 10);
+        var encoded = ml.Transforms.EncodeLatentEbm(Bundle, outputColumnName: "Latent").Fit(data).Transform(data);
+        var type = Assert.IsType<VectorDataViewType>(encoded.Schema["Latent"].Type);
+        Assert.Equal(16, type.Size);
+        var latents = encoded.GetColumn<float[]>("Latent").ToArray();
+        Assert.Equal(10, latents.Length);
+        Assert.All(latents, z => Assert.Equal(16, z.Length));
+        // A downstream estimator consumes it.
+        var normalized = ml.Transforms.NormalizeMinMax("Latent").Fit(encoded).Transform(encoded);
+        Assert.Equal(10, normalized.GetColumn<float[]>("Latent").Count());
+    }
+
+    [Fact]
+    public void SchemaErrorsNameTheColumnAtFitAndGetOutputSchema()
+    {
+        var ml = new MLContext(seed: 1);
+        var wrongSize = ml.Data.LoadFromEnumerable([new SmallRow { Features = new float[100] }]);
+        var estimator = ml.Transforms.ScoreLatentEbmAnomaly(Bundle);
+        var error = Assert.ThrowsAny<ArgumentException>(() => estimator.Fit(wrongSize));
+        Assert.Contains("'Features'", error.Message);
+
+        var missing = ml.Transforms.ScoreLatentEbmAnomaly(Bundle, inputColumnName: "Pixels");
+        var data = Images(ml, 2);
+        error = Assert.ThrowsAny<ArgumentException>(() => missing.Fit(data));
+        Assert.Contains("'Pixels'", error.Message);
+
+        // GetOutputSchema(SchemaShape): SchemaShape's factory is internal to ML.NET; tests reach it by reflection.
+        var create = typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Static, [typeof(DataViewSchema)])!;
+        var shape = (SchemaShape)create.Invoke(null, [data.Schema])!;
+        var output = estimator.GetOutputSchema(shape);
+        Assert.Contains(output, c => c.Name == "Score" && c.Kind == SchemaShape.Column.VectorKind.Scalar);
+        error = Assert.ThrowsAny<ArgumentException>(() => missing.GetOutputSchema(shape));
+        Assert.Contains("'Pixels'", error.Message);
+    }
+
+    [Fact]
+    public void SavingIsADocumentedNotSupportedException()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, 2);
+        var transformer = ml.Transforms.ScoreLatentEbmAnomaly(Bundle).Fit(data);
+        var error = Assert.Throws<NotSupportedException>(() => ml.Model.Save(transformer, data.Schema, Path.Combine(TestPaths.NewTempFolder(), "m.zip")));
+        Assert.Contains("ScoreLatentEbmAnomaly", error.Message);
+    }
+
+    [Fact]
+    public void NonFiniteImagesAreAClearError()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 3).Select(i => new Row { Features = Test.Value.Image(i).ToArray() }).ToArray();
+        rows[2].Features[10] = float.NaN;
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var scored = ml.Transforms.ScoreLatentEbmAnomaly(Bundle).Fit(data).Transform(data);
+        var error = Assert.Throws<InvalidOperationException>(() => Column(scored, "Score"));
+        Assert.Contains("row 2", error.Message);
+    }
+}

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using LatentEbm.Cli.Commands;
 
-var root = new RootCommand("latent-ebm: latent-space energy-based prior models (Pang et al., NeurIPS 2020) — train, export, serve, benchmark.");
+var root = new RootCommand("latent-ebm: latent-space energy-based prior models (Pang et al., NeurIPS 2020) — train, export, evaluate, serve, benchmark.");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 // Ctrl-C / SIGTERM cancel the running action's token; it then has 10 s to stop between iterations.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });

@@ -17,11 +17,42 @@ namespace LatentEbm.Pipelines.Evaluation;
 /// </remarks>
 public sealed record RankingMetrics(double PrAuc, double AveragePrecision, double RocAuc, double Prevalence, int Count, int Positives)
 {
+    /// <summary>
+    /// The precision-recall operating points, one per distinct threshold in descending order, preceded by
+    /// (recall 0, precision 1): the curve whose trapezoid area is <see cref="PrAuc"/>.
+    /// </summary>
+    /// <exception cref="InvalidScoresException">As <see cref="Compute"/>.</exception>
+    public static (double[] Recall, double[] Precision) Curve(IReadOnlyList<byte> labels, IReadOnlyList<double> scores)
+    {
+        var recall = new List<double> { 0 };
+        var precision = new List<double> { 1 };
+        Walk(labels, scores, (r, p, _, _) => { recall.Add(r); precision.Add(p); });
+        return ([.. recall], [.. precision]);
+    }
+
     /// <summary>Computes all metrics in one pass over the scores sorted descending (O(n log n)).</summary>
     /// <param name="labels">Per row 1 = anomaly (positive), 0 = normal.</param>
     /// <param name="scores">Per row anomaly score; must be finite.</param>
     /// <exception cref="InvalidScoresException">Lengths differ, the set is empty, a label is not 0/1, a score is not finite, or one class is missing.</exception>
     public static RankingMetrics Compute(IReadOnlyList<byte> labels, IReadOnlyList<double> scores)
+    {
+        double prAuc = 0, ap = 0, rocAuc = 0;
+        double prevRecall = 0, prevPrecision = 1, prevFpr = 0, prevTpr = 0;
+        var (positives, count) = Walk(labels, scores, (recall, precision, tpr, fpr) =>
+        {
+            prAuc += (recall - prevRecall) * (precision + prevPrecision) / 2;
+            ap += (recall - prevRecall) * precision;
+            rocAuc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+            (prevRecall, prevPrecision, prevFpr, prevTpr) = (recall, precision, fpr, tpr);
+        });
+        return new RankingMetrics(prAuc, ap, rocAuc, (double)positives / count, count, positives);
+    }
+
+    /// <summary>
+    /// Validates, sorts by descending score, and calls <paramref name="point"/> with (recall, precision,
+    /// TPR, FPR) once per distinct threshold, tied scores entering together.
+    /// </summary>
+    private static (int Positives, int Count) Walk(IReadOnlyList<byte> labels, IReadOnlyList<double> scores, Action<double, double, double, double> point)
     {
         if (labels.Count != scores.Count)
             throw new InvalidScoresException($"{labels.Count} labels but {scores.Count} scores");
@@ -40,9 +71,6 @@ public sealed record RankingMetrics(double PrAuc, double AveragePrecision, doubl
 
         int[] order = [.. Enumerable.Range(0, scores.Count)];
         Array.Sort(order, (a, b) => scores[b].CompareTo(scores[a]));
-
-        double prAuc = 0, ap = 0, rocAuc = 0;
-        double prevRecall = 0, prevPrecision = 1, prevFpr = 0, prevTpr = 0;
         long tp = 0, fp = 0;
         for (int i = 0; i < order.Length;)
         {
@@ -51,13 +79,9 @@ public sealed record RankingMetrics(double PrAuc, double AveragePrecision, doubl
             {
                 if (labels[order[i]] == 1) tp++; else fp++;
             }
-            double recall = (double)tp / positives, precision = (double)tp / (tp + fp);
-            prAuc += (recall - prevRecall) * (precision + prevPrecision) / 2;
-            ap += (recall - prevRecall) * precision;
-            double tpr = recall, fpr = (double)fp / negatives;
-            rocAuc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
-            (prevRecall, prevPrecision, prevFpr, prevTpr) = (recall, precision, fpr, tpr);
+            double recall = (double)tp / positives;
+            point(recall, (double)tp / (tp + fp), recall, (double)fp / negatives);
         }
-        return new RankingMetrics(prAuc, ap, rocAuc, (double)positives / labels.Count, labels.Count, positives);
+        return (positives, labels.Count);
     }
 }

@@ -81,6 +81,19 @@ public class TrainCommandTests
         Assert.Contains("verified", exportOutput);
         Assert.True(File.Exists(Path.Combine(bundle, "manifest.json")));
         Assert.Equal(6, Directory.GetFiles(bundle, "*.onnx").Length);
+        // evaluate anomaly scores the same split through the ML.NET pipeline and writes its report.
+        string reports = Path.Combine(TestPaths.NewTempFolder(), "eval");
+        var (evaluated, evaluation) = CliRunner.Run("evaluate", "anomaly", "--bundle", bundle, "--out", reports, "--data-dir", data);
+        Assert.True(evaluated == 0, evaluation);
+        Assert.Contains("LEBM (the paper)", evaluation);
+        foreach (var file in new[] { "report.json", "scores.csv", "pr_curve.png" })
+            Assert.True(File.Exists(Path.Combine(reports, file)), $"{file} missing");
+        using (var evalReport = JsonDocument.Parse(File.ReadAllText(Path.Combine(reports, "report.json"))))
+            Assert.Equal(nTest, evalReport.RootElement.GetProperty("n_test").GetInt32());
+        var (wrongDigit, wrongDigitOutput) = CliRunner.Run("evaluate", "anomaly", "--bundle", bundle, "--holdout-digit", "1", "--out", reports, "--data-dir", data);
+        Assert.Equal(1, wrongDigit);
+        Assert.Contains("digit 4 held out", wrongDigitOutput);
+
         var (failed, failure) = CliRunner.Run("export", "--run", TestPaths.NewTempFolder(), "--out", bundle);
         Assert.Equal(1, failed);
         Assert.Contains("not a run folder", failure);

@@ -52,6 +52,44 @@ internal static class EvaluateCommand
                 return 1;
             }
         });
-        return new Command("evaluate", "Evaluation jobs on exported bundles.") { anomaly };
+        return new Command("evaluate", "Evaluation jobs on exported bundles.") { anomaly, Classifier() };
+    }
+
+    private static Command Classifier()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle folder", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset (must be the bundle's)", DefaultValueFactory = _ => "mnist" };
+        var output = new Option<string>("--out") { Description = "Report folder", Required = true };
+        var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var trainCount = new Option<int>("--train-count") { Description = "Images from the train split", DefaultValueFactory = _ => 10_000 };
+        var testCount = new Option<int>("--test-count") { Description = "Images from the test split", DefaultValueFactory = _ => 2_000 };
+        var command = new Command("classifier", "FastTree (one-versus-all) on posterior latents against raw pixels and PCA to nz: accuracy, macro-F1, confusion matrices, time.")
+        {
+            bundle, dataset, output, dataRoot, trainCount, testCount,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var manifest = ModelBundle.ReadManifest(parse.GetValue(bundle)!);
+                if (manifest.Training.Dataset != parse.GetValue(dataset))
+                    throw new ArgumentException($"bundle was trained on {manifest.Training.Dataset}, not {parse.GetValue(dataset)}");
+                var results = ClassifierEvaluationJob.Run(parse.GetValue(bundle)!, parse.GetValue(dataRoot)!, parse.GetValue(output)!,
+                    parse.GetValue(trainCount), parse.GetValue(testCount));
+                var table = new Table().AddColumns("features", "dims", "accuracy", "macro-F1", "seconds");
+                table.Title = new TableTitle($"FastTree one-versus-all, {parse.GetValue(trainCount)} train / {parse.GetValue(testCount)} test images");
+                foreach (var r in results)
+                    table.AddRow(r.Features, r.Dimensions.ToString(), r.Accuracy.ToString("F3"), r.MacroF1.ToString("F3"), r.Seconds.ToString("F1"));
+                AnsiConsole.Write(table);
+                AnsiConsole.MarkupLineInterpolated($"Wrote classifier.json and confusion_*.png to {parse.GetValue(output)}");
+                return 0;
+            }
+            catch (Exception e) when (e is BundleException or IdxFormatException or ArgumentException or IOException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
     }
 }

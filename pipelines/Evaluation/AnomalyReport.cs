@@ -52,7 +52,7 @@ public sealed record AnomalyReport
     public static AnomalyReport Evaluate(int holdoutDigit, IReadOnlyList<byte> labels, IReadOnlyList<double> scores,
         double trainSeconds, double scoreSeconds, Dictionary<string, object> scoreSettings, Dictionary<string, double[]>? terms = null)
     {
-        var metrics = RankingMetrics.Compute(labels, scores);
+        var metrics = AnomalyRankingMetrics.Compute(labels, scores);
         return new AnomalyReport
         {
             HoldoutDigit = holdoutDigit,
@@ -65,7 +65,7 @@ public sealed record AnomalyReport
             TrainSeconds = trainSeconds,
             ScoreSeconds = scoreSeconds,
             Score = scoreSettings,
-            PrAucByTerm = terms?.ToDictionary(t => t.Key, t => RankingMetrics.Compute(labels, t.Value).PrAuc) ?? [],
+            PrAucByTerm = terms?.ToDictionary(t => t.Key, t => AnomalyRankingMetrics.Compute(labels, t.Value).PrAuc) ?? [],
         };
     }
 

@@ -5,7 +5,7 @@ namespace LatentEbm.Pipelines.Evaluation;
 
 /// <summary>
 /// ML.NET's own estimate of the area under the precision-recall curve, from
-/// <c>BinaryClassification.EvaluateNonCalibrated</c>: reported beside <see cref="RankingMetrics"/>
+/// <c>BinaryClassification.EvaluateNonCalibrated</c>: reported beside <see cref="AnomalyRankingMetrics"/>
 /// and labelled as ML.NET's. It differs from scikit-learn's by construction: a trapezoid over rows
 /// without grouping tied scores (so it depends on row order), computed on a sample above 100,000 rows.
 /// </summary>
@@ -19,10 +19,10 @@ public static class MlNetAuprc
     }
 
     /// <summary>ML.NET's AUPRC of <paramref name="scores"/> (label 1 = anomaly = positive).</summary>
-    /// <exception cref="InvalidScoresException">Same checks as <see cref="RankingMetrics.Compute"/> (ML.NET would drop NaN scores silently).</exception>
+    /// <exception cref="InvalidScoresException">Same checks as <see cref="AnomalyRankingMetrics.Compute"/> (ML.NET would drop NaN scores silently).</exception>
     public static double Estimate(IReadOnlyList<byte> labels, IReadOnlyList<double> scores, int seed = 0)
     {
-        var metrics = RankingMetrics.Compute(labels, scores); // validates: no NaN, both classes
+        var metrics = AnomalyRankingMetrics.Compute(labels, scores); // validates: no NaN, both classes
         // EvaluateNonCalibrated requires a PredictedLabel column; the threshold does not enter AUPRC.
         // Predict the top-prevalence share of rows as anomalies.
         double[] sorted = [.. scores.OrderDescending()];

@@ -65,7 +65,7 @@ public static class AnomalyEvaluationJob
         });
         Directory.CreateDirectory(outFolder);
         report.Write(outFolder, labels, scores);
-        var (recall, precision) = Evaluation.RankingMetrics.Curve(labels, scores);
+        var (recall, precision) = AnomalyRankingMetrics.Curve(labels, scores);
         PrCurvePlot.Save(Path.Combine(outFolder, "pr_curve.png"), recall, precision, report.Prevalence,
             $"{manifest.Name}: digit {digit} held out, pr_auc {report.PrAuc:F3}");
         return report;

@@ -126,7 +126,7 @@ public class LatentEbmInferenceTests
             var chunk = Model.Value.Score(test.Pixels.AsSpan(start * 784, n * 784).ToArray(), n, seed: start);
             for (int i = 0; i < n; i++) scores[start + i] = chunk[i];
         }
-        var metrics = RankingMetrics.Compute([.. split.TestAnomalyLabels], scores);
+        var metrics = AnomalyRankingMetrics.Compute([.. split.TestAnomalyLabels], scores);
         double expected = manifest.Metrics["pr_auc"].GetDouble();
         Assert.InRange(metrics.PrAuc, expected - 0.01, expected + 0.01);
     }

@@ -15,7 +15,7 @@ namespace LatentEbm.Pipelines.Evaluation;
 /// <item><see cref="RocAuc"/>: trapezoid area under TPR over FPR, = <c>roc_auc_score</c>.</item>
 /// </list>
 /// </remarks>
-public sealed record RankingMetrics(double PrAuc, double AveragePrecision, double RocAuc, double Prevalence, int Count, int Positives)
+public sealed record AnomalyRankingMetrics(double PrAuc, double AveragePrecision, double RocAuc, double Prevalence, int Count, int Positives)
 {
     /// <summary>
     /// The precision-recall operating points, one per distinct threshold in descending order, preceded by
@@ -34,7 +34,7 @@ public sealed record RankingMetrics(double PrAuc, double AveragePrecision, doubl
     /// <param name="labels">Per row 1 = anomaly (positive), 0 = normal.</param>
     /// <param name="scores">Per row anomaly score; must be finite.</param>
     /// <exception cref="InvalidScoresException">Lengths differ, the set is empty, a label is not 0/1, a score is not finite, or one class is missing.</exception>
-    public static RankingMetrics Compute(IReadOnlyList<byte> labels, IReadOnlyList<double> scores)
+    public static AnomalyRankingMetrics Compute(IReadOnlyList<byte> labels, IReadOnlyList<double> scores)
     {
         double prAuc = 0, ap = 0, rocAuc = 0;
         double prevRecall = 0, prevPrecision = 1, prevFpr = 0, prevTpr = 0;
@@ -45,7 +45,7 @@ public sealed record RankingMetrics(double PrAuc, double AveragePrecision, doubl
             rocAuc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
             (prevRecall, prevPrecision, prevFpr, prevTpr) = (recall, precision, fpr, tpr);
         });
-        return new RankingMetrics(prAuc, ap, rocAuc, (double)positives / count, count, positives);
+        return new AnomalyRankingMetrics(prAuc, ap, rocAuc, (double)positives / count, count, positives);
     }
 
     /// <summary>

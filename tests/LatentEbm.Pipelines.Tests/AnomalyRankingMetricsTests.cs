@@ -4,7 +4,7 @@ using LatentEbm.Tests.Shared;
 
 namespace LatentEbm.Pipelines.Tests;
 
-public class RankingMetricsTests
+public class AnomalyRankingMetricsTests
 {
     public sealed record Case(string Name, int[] Labels, double[] Scores, double AveragePrecision, double PrAucTrapezoidTieGrouped, double RocAuc, double Prevalence);
 
@@ -25,7 +25,7 @@ public class RankingMetricsTests
     public void MatchesScikitLearnOnEveryOracleCase(string name)
     {
         var c = Cases.Value[name];
-        var m = RankingMetrics.Compute(Bytes(c.Labels), c.Scores);
+        var m = AnomalyRankingMetrics.Compute(Bytes(c.Labels), c.Scores);
         Assert.Equal(c.PrAucTrapezoidTieGrouped, m.PrAuc, 1e-9);
         Assert.Equal(c.AveragePrecision, m.AveragePrecision, 1e-9);
         Assert.Equal(c.RocAuc, m.RocAuc, 1e-9);
@@ -38,8 +38,8 @@ public class RankingMetricsTests
     {
         var c = Cases.Value[name];
         var order = Enumerable.Range(0, c.Labels.Length).OrderBy(i => (i * 7919) % 104729).Reverse().ToArray();
-        var a = RankingMetrics.Compute(Bytes(c.Labels), c.Scores);
-        var b = RankingMetrics.Compute([.. order.Select(i => (byte)c.Labels[i])], [.. order.Select(i => c.Scores[i])]);
+        var a = AnomalyRankingMetrics.Compute(Bytes(c.Labels), c.Scores);
+        var b = AnomalyRankingMetrics.Compute([.. order.Select(i => (byte)c.Labels[i])], [.. order.Select(i => c.Scores[i])]);
         Assert.Equal(a.PrAuc, b.PrAuc, 1e-12);
         Assert.Equal(a.AveragePrecision, b.AveragePrecision, 1e-12);
         Assert.Equal(a.RocAuc, b.RocAuc, 1e-12);
@@ -49,8 +49,8 @@ public class RankingMetricsTests
     public void FlippingThePositiveClassMirrorsRocAucAndChangesPrAuc()
     {
         var c = Cases.Value["gaussian_shift_500"];
-        var flipped = RankingMetrics.Compute([.. c.Labels.Select(l => (byte)(1 - l))], [.. c.Scores.Select(s => -s)]);
-        var original = RankingMetrics.Compute(Bytes(c.Labels), c.Scores);
+        var flipped = AnomalyRankingMetrics.Compute([.. c.Labels.Select(l => (byte)(1 - l))], [.. c.Scores.Select(s => -s)]);
+        var original = AnomalyRankingMetrics.Compute(Bytes(c.Labels), c.Scores);
         Assert.Equal(original.RocAuc, flipped.RocAuc, 1e-12);
         Assert.Equal(1 - original.Prevalence, flipped.Prevalence, 1e-12);
         Assert.NotEqual(original.PrAuc, flipped.PrAuc, 3);
@@ -59,9 +59,9 @@ public class RankingMetricsTests
     [Fact]
     public void OneClassIsAClearError()
     {
-        var e = Assert.Throws<InvalidScoresException>(() => RankingMetrics.Compute([0, 0, 0], [0.1, 0.2, 0.3]));
+        var e = Assert.Throws<InvalidScoresException>(() => AnomalyRankingMetrics.Compute([0, 0, 0], [0.1, 0.2, 0.3]));
         Assert.Contains("all 3 rows are normal", e.Message);
-        e = Assert.Throws<InvalidScoresException>(() => RankingMetrics.Compute([1, 1], [0.1, 0.2]));
+        e = Assert.Throws<InvalidScoresException>(() => AnomalyRankingMetrics.Compute([1, 1], [0.1, 0.2]));
         Assert.Contains("all 2 rows are anomalies", e.Message);
     }
 
@@ -70,7 +70,7 @@ public class RankingMetricsTests
     [InlineData(double.PositiveInfinity)]
     public void NonFiniteScoresAreAClearError(double bad)
     {
-        var e = Assert.Throws<InvalidScoresException>(() => RankingMetrics.Compute([0, 1, 0], [0.1, bad, 0.3]));
+        var e = Assert.Throws<InvalidScoresException>(() => AnomalyRankingMetrics.Compute([0, 1, 0], [0.1, bad, 0.3]));
         Assert.Contains("score at row 1", e.Message);
         Assert.Throws<InvalidScoresException>(() => MlNetAuprc.Estimate([0, 1, 0], [0.1, bad, 0.3]));
     }
@@ -78,8 +78,8 @@ public class RankingMetricsTests
     [Fact]
     public void EmptyOrMismatchedInputIsAClearError()
     {
-        Assert.Throws<InvalidScoresException>(() => RankingMetrics.Compute([], []));
-        Assert.Throws<InvalidScoresException>(() => RankingMetrics.Compute([0, 1], [0.5]));
+        Assert.Throws<InvalidScoresException>(() => AnomalyRankingMetrics.Compute([], []));
+        Assert.Throws<InvalidScoresException>(() => AnomalyRankingMetrics.Compute([0, 1], [0.5]));
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class RankingMetricsTests
         var c = Cases.Value["rare_anomaly_2000"];
         double[] scores = [.. c.Scores.Select((s, i) => s + i * 1e-12)];
         Assert.Equal(scores.Length, scores.Distinct().Count());
-        double ours = RankingMetrics.Compute(Bytes(c.Labels), scores).PrAuc;
+        double ours = AnomalyRankingMetrics.Compute(Bytes(c.Labels), scores).PrAuc;
         double mlnet = MlNetAuprc.Estimate(Bytes(c.Labels), scores);
         Assert.InRange(mlnet, ours - 0.02, ours + 0.02);
     }

@@ -35,7 +35,7 @@ internal static class ExportCommand
                 AnsiConsole.MarkupLineInterpolated($"Bundle written and verified: {result.Folder} ({result.Bytes / 1e6:F1} MB, {result.Manifest.Files.Length} graphs)");
                 return 0;
             }
-            catch (Exception e) when (e is RunFolderException or CheckpointException or OnnxExportException or BundleVerificationException or BundleException or IOException)
+            catch (Exception e) when (e is RunFolderException or CheckpointException or OnnxExportException or BundleVerificationException or BundleException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

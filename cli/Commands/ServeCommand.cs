@@ -36,7 +36,7 @@ internal static class ServeCommand
                 await app.WaitForShutdownAsync(cancellation); // Ctrl-C: finish requests in flight, then stop
                 return 0;
             }
-            catch (Exception e) when (e is BundleException or ExecutionProviderException or DirectoryNotFoundException or InvalidOperationException or IOException)
+            catch (Exception e) when (e is BundleException or ExecutionProviderException or DirectoryNotFoundException or InvalidOperationException or IOException or ArgumentException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

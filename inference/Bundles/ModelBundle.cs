@@ -82,21 +82,44 @@ public sealed class ModelBundle : IDisposable
         try
         {
             using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(path));
-            int version = doc.RootElement.TryGetProperty("schema_version", out var v) && v.TryGetInt32(out int n) ? n : 0;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException($"the manifest is a JSON {doc.RootElement.ValueKind}, not an object");
+            int version = doc.RootElement.TryGetProperty("schema_version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : 0;
             if (version != BundleManifest.CurrentSchemaVersion)
-                throw new BundleException(path, $"schema version {version}; this build reads version {BundleManifest.CurrentSchemaVersion}");
+                throw new BundleException(path, $"schema version {(v.ValueKind == JsonValueKind.Undefined ? "missing" : v.GetRawText())}; this build reads version {BundleManifest.CurrentSchemaVersion}");
             manifest = doc.RootElement.Deserialize<BundleManifest>(BundleManifest.JsonOptions) ?? throw new JsonException("null manifest");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
         {
             throw new BundleException(path, $"unreadable manifest ({e.Message})", e);
         }
-        foreach (var file in manifest.Files)
-            if (!BundleRoles.All.Contains(file.Role)) throw new BundleException(path, $"unknown role '{file.Role}'");
-        foreach (var name in manifest.Files.Select(f => f.File).Append(manifest.Weights?.File).OfType<string>())
-            if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
-                throw new BundleException(path, $"file name '{name}' must be a plain name inside the bundle");
+        string? problem = Problem(manifest);
+        if (problem is not null) throw new BundleException(path, problem);
         return manifest;
+    }
+
+    /// <summary>The first thing wrong with a parsed manifest's values, or null.</summary>
+    private static string? Problem(BundleManifest m)
+    {
+        if (m.Model is null || m.Training is null || m.Score is null || m.Files is null) return "model, training, score and files are all required";
+        if (m.Files.Any(f => f is null || f.Role is null || f.File is null || f.Sha256 is null)) return "every file entry needs role, file and sha256";
+        var model = m.Model;
+        if (model.Nz < 1) return $"nz {model.Nz} must be positive";
+        if (model.ImageShape is not { Length: 3 } || model.ImageShape.Any(d => d < 1)) return "image_shape must be [C, H, W] with positive sizes";
+        if (model.PixelRange is not { Length: 2 } || !(model.PixelRange[0] < model.PixelRange[1])) return "pixel_range must be [low, high] with low < high";
+        foreach (var (name, value) in new[] { ("sigma", model.Sigma), ("sigma0", model.Sigma0) })
+            if (!(value > 0) || !double.IsFinite(value)) return $"{name} {value} must be positive and finite";
+        foreach (var (name, value) in new[] { ("prior_step_size", model.PriorStepSize), ("score.step_size", m.Score.StepSize) })
+            if (!(value is > 0 and <= 1)) return $"{name} {value} must lie in (0, 1]";
+        foreach (var file in m.Files)
+        {
+            if (!BundleRoles.All.Contains(file.Role)) return $"unknown role '{file.Role}'";
+            if (file.Role is BundleRoles.PriorLangevin or BundleRoles.PosteriorLangevin && file.Steps is not > 0) return $"{file.Role} needs a positive steps (K)";
+        }
+        if (m.Files.Select(f => f.Role).Distinct().Count() != m.Files.Length) return "a role is listed twice";
+        foreach (var name in m.Files.Select(f => f.File).Append(m.Weights?.File).OfType<string>())
+            if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
+                return $"file name '{name}' must be a plain name inside the bundle";
+        return null;
     }
 
     /// <summary>The session of <paramref name="role"/> (see <see cref="BundleRoles"/>).</summary>

@@ -24,7 +24,7 @@ public static class ModelEndpoints
 
         var compute = v1.MapGroup("/models/{id}").RequireRateLimiting(ComputePolicy);
         compute.MapPost("/samples", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (batchers, body, ct) =>
+            Handle("samples", id, http, registry, async (batchers, body, ct) =>
             {
                 var model = batchers.Model;
                 int count = RequestReader.Int(body, "count", 16, 1, options.MaxSamples);
@@ -37,46 +37,70 @@ public static class ModelEndpoints
                     int[] shape = model.Manifest.Model.ImageShape;
                     return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
                 }
-                return Results.Ok(new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null });
+                return Ok([.. sample.Latents, .. sample.Images!], () => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null });
             }));
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (batchers, body, ct) =>
+            Handle("latents", id, http, registry, async (batchers, body, ct) =>
             {
                 var request = Images(body, batchers.Model, options);
-                return Results.Ok(new { latents = Rows(await batchers.Latents(request, ct), batchers.Model.Nz) });
+                var latents = await batchers.Latents(request, ct);
+                return Ok(latents, () => new { latents = Rows(latents, batchers.Model.Nz) });
             }));
         compute.MapPost("/reconstructions", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (batchers, body, ct) =>
+            Handle("reconstructions", id, http, registry, async (batchers, body, ct) =>
             {
                 var request = Images(body, batchers.Model, options);
-                return Results.Ok(new { images = Rows(await batchers.Reconstructions(request, ct), batchers.Model.PixelsPerImage) });
+                var images = await batchers.Reconstructions(request, ct);
+                return Ok(images, () => new { images = Rows(images, batchers.Model.PixelsPerImage) });
             }));
         compute.MapPost("/scores", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle(id, http, registry, async (batchers, body, ct) =>
+            Handle("scores", id, http, registry, async (batchers, body, ct) =>
             {
                 var request = Images(body, batchers.Model, options);
-                return Results.Ok(new { scores = await batchers.Scores(request, ct) });
+                var scores = await batchers.Scores(request, ct);
+                return Ok(scores, () => new { scores });
             }));
     }
+
+    /// <summary>200 with the body, unless the model produced NaN or infinity (a model fault: 500 problem+json, not a broken JSON writer).</summary>
+    private static IResult Ok(float[] values, Func<object> body) =>
+        values.All(float.IsFinite)
+            ? Results.Ok(body())
+            : Results.Problem("the model produced a non-finite value for this input", statusCode: StatusCodes.Status500InternalServerError, title: "non-finite model output");
 
     private static object Describe(string id, LatentEbmInference model) =>
         new { id, provider = model.Provider.Provider.ToString().ToLowerInvariant(), manifest = model.Manifest };
 
     private static ImageRequest Images(JsonElement body, LatentEbmInference model, ServerOptions options)
     {
-        var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages);
+        double[] range = model.Manifest.Model.PixelRange;
+        var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages, range[0], range[1]);
         return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
     }
 
     /// <summary>Common request handling: model lookup, body parsing, error mapping to problem+json, metrics.</summary>
-    private static async Task<IResult> Handle(string id, HttpContext http, ModelRegistry registry,
+    private static async Task<IResult> Handle(string endpoint, string id, HttpContext http, ModelRegistry registry,
         Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var result = await HandleUnmeasured(id, http, registry, work);
-        int status = (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
-        http.RequestServices.GetRequiredService<ServiceMetrics>().Request(http.Request.Path.Value!.Split('/')[^1], status, watch.Elapsed.TotalSeconds);
-        return result;
+        var metrics = http.RequestServices.GetRequiredService<ServiceMetrics>();
+        string model = registry.Find(id) is null ? "unknown" : id;
+        try
+        {
+            var result = await HandleUnmeasured(id, http, registry, work);
+            metrics.Request(endpoint, model, (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, watch.Elapsed.TotalSeconds);
+            return result;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            metrics.Request(endpoint, model, 499, watch.Elapsed.TotalSeconds); // the client hung up
+            throw;
+        }
+        catch
+        {
+            metrics.Request(endpoint, model, StatusCodes.Status500InternalServerError, watch.Elapsed.TotalSeconds);
+            throw;
+        }
     }
 
     private static async Task<IResult> HandleUnmeasured(string id, HttpContext http, ModelRegistry registry,

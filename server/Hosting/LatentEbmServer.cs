@@ -14,6 +14,7 @@ public static class LatentEbmServer
     /// <exception cref="Inference.Bundles.BundleException">A damaged bundle.</exception>
     public static WebApplication Build(ServerOptions options, string[]? args = null)
     {
+        CheckUrls(options.Urls);
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
@@ -37,9 +38,12 @@ public static class LatentEbmServer
             });
             limiter.OnRejected = async (context, ct) =>
             {
+                var route = context.HttpContext.Request.RouteValues;
+                context.HttpContext.RequestServices.GetRequiredService<ServiceMetrics>().Request(
+                    context.HttpContext.Request.Path.Value?.Split('/')[^1].ToLowerInvariant() ?? "", route["id"]?.ToString() ?? "", StatusCodes.Status429TooManyRequests, 0);
                 context.HttpContext.Response.Headers.RetryAfter = "1";
                 await Results.Problem("the request queue is full; retry after the Retry-After delay", statusCode: StatusCodes.Status429TooManyRequests,
-                    title: "too many requests").ExecuteAsync(context.HttpContext);
+                    title: "too many requests", type: "https://tools.ietf.org/html/rfc6585#section-4").ExecuteAsync(context.HttpContext);
             };
         });
 
@@ -58,5 +62,16 @@ public static class LatentEbmServer
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("Shutting down: finishing requests in flight"));
         return app;
+    }
+
+    /// <summary>Each address must be an absolute http(s) URL with a port (a typo must not open the service on every interface).</summary>
+    /// <exception cref="ArgumentException">A malformed address, named.</exception>
+    public static void CheckUrls(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.IsDefaultPort && !url.Contains(":" + uri.Port))
+                throw new ArgumentException($"--urls: '{url}' is not an http(s) address with a port, e.g. http://127.0.0.1:8080");
+        }
     }
 }

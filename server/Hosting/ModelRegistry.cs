@@ -27,6 +27,9 @@ public sealed class ModelRegistry : IAsyncDisposable
         {
             foreach (var folder in Directory.GetDirectories(options.ModelsFolder).Order(StringComparer.Ordinal))
             {
+                string name = Path.GetFileName(folder);
+                // Hidden folders are an export in progress (or killed), ".old-" ones a bundle being replaced.
+                if (name.StartsWith('.') || name.Contains(".old-", StringComparison.Ordinal)) continue;
                 if (!File.Exists(Path.Combine(folder, ModelBundle.ManifestFile))) continue;
                 var model = LatentEbmInference.Open(folder, options.Execution, logger);
                 models[Path.GetFileName(folder)] = new ModelBatchers(model, wait, metrics);
@@ -38,6 +41,8 @@ public sealed class ModelRegistry : IAsyncDisposable
             foreach (var m in models.Values) m.Model.Dispose();
             throw;
         }
+        if (models.Count == 0)
+            logger.LogWarning("No model bundle under {Folder}: --models must name the folder that holds bundle folders (each with a manifest.json)", options.ModelsFolder);
         return new ModelRegistry(models);
     }
 

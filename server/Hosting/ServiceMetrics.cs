@@ -23,7 +23,7 @@ public sealed class ServiceMetrics : IDisposable
     public ServiceMetrics(IMeterFactory factory, Func<IEnumerable<(string Model, string Provider)>> providers)
     {
         meter = factory.Create(MeterName);
-        requests = meter.CreateCounter<long>("latent_ebm_requests", description: "HTTP requests to /v1 compute endpoints by endpoint and status code");
+        requests = meter.CreateCounter<long>("latent_ebm_requests", description: "HTTP requests to /v1 compute endpoints by endpoint, model and status code (429: refused by the full queue)");
         latency = meter.CreateHistogram<double>("latent_ebm_request_duration", unit: "s", description: "Latency of /v1 compute requests");
         chainSteps = meter.CreateCounter<long>("latent_ebm_chain_steps", description: "Langevin steps run, per chain (prior or posterior), summed over graph runs");
         batchRows = meter.CreateHistogram<long>("latent_ebm_batch_rows", description: "Rows (images or samples) per micro-batch");
@@ -32,12 +32,11 @@ public sealed class ServiceMetrics : IDisposable
             description: "1 per loaded model, labelled with its execution provider");
     }
 
-    /// <summary>Counts one request and its latency.</summary>
-    public void Request(string endpoint, int status, double seconds)
+    /// <summary>Counts one request and its latency (status 499: the client hung up).</summary>
+    public void Request(string endpoint, string model, int status, double seconds)
     {
-        var tags = new TagList { { "endpoint", endpoint }, { "status", status } };
-        requests.Add(1, tags);
-        latency.Record(seconds, new KeyValuePair<string, object?>("endpoint", endpoint));
+        requests.Add(1, new TagList { { "endpoint", endpoint }, { "model", model }, { "status", status } });
+        latency.Record(seconds, new TagList { { "endpoint", endpoint }, { "model", model } });
     }
 
     /// <summary>Counts one graph run of a K-step chain over <paramref name="rows"/> rows.</summary>

@@ -36,6 +36,7 @@ public class LatentEbmInferenceTests
         Assert.Equal(a.Latents, b.Latents);
         Assert.Equal(a.Images, b.Images);
         Assert.NotEqual(a.Latents, c.Latents);
+        Assert.NotEqual(a.Latents, Model.Value.SamplePrior(8, seed: -7).Latents); // every seed its own stream
         Assert.Equal(8 * 784, a.Images!.Length);
         Assert.Null(Model.Value.SamplePrior(2, 1, decode: false).Images);
 

@@ -57,6 +57,8 @@ public class ModelBundleTests
     [InlineData("wrong signature")]
     [InlineData("missing manifest")]
     [InlineData("damaged weights")]
+    [InlineData("null model")]
+    [InlineData("bad step size")]
     public void ACorruptBundleIsATypedErrorNamingTheFile(string damage)
     {
         string bundle = CopyOfDefaultBundle();
@@ -87,6 +89,14 @@ public class ModelBundleTests
                 File.Copy(Path.Combine(bundle, "prior_energy.onnx"), decoder, overwrite: true);
                 EditManifest(bundle, m => FileEntry(m, BundleRoles.Decoder)["sha256"] = Sha(decoder));
                 expectedText = "no output 'x'";
+                break;
+            case "null model":
+                EditManifest(bundle, m => m["model"] = null);
+                (expectedPath, expectedText) = (manifest, "model, training, score and files are all required");
+                break;
+            case "bad step size":
+                EditManifest(bundle, m => m["score"]!["step_size"] = 0);
+                (expectedPath, expectedText) = (manifest, "score.step_size 0 must lie in (0, 1]");
                 break;
             case "damaged weights":
                 string weights = Path.Combine(bundle, "weights.bin");

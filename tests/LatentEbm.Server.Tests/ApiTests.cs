@@ -48,7 +48,7 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         await PostRaw($"{Model}/scores", "{}");
         string text = await server.Client.GetStringAsync("/metrics");
         Assert.Contains("latent_ebm_requests_total{", text);
-        Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"samples\"[^}]*status=\"200\"", text);
+        Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"samples\"[^}]*model=\"mnist-digit4\"[^}]*status=\"200\"", text);
         Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"scores\"[^}]*status=\"400\"", text);
         Assert.Contains("latent_ebm_request_duration_seconds_bucket", text);
         Assert.Matches("latent_ebm_chain_steps_total\\{[^}]*chain=\"prior\"", text);
@@ -128,6 +128,12 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         var (status, _, body) = await PostRaw($"{Model}/scores", $"{{\"images\": [{huge}]}}");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("images[0][5]", body.GetProperty("field").GetString());
+
+        string bright = "[" + string.Join(",", row.Select((v, i) => i == 7 ? "5.0" : "0")) + "]";
+        (status, _, body) = await PostRaw($"{Model}/scores", $"{{\"images\": [{bright}]}}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("images[0][7]", body.GetProperty("field").GetString());
+        Assert.Contains("pixel range [-1, 1]", body.GetProperty("detail").GetString());
 
         (status, _, body) = await PostRaw($"{Model}/samples", "{\"count\": 1000000}");
         Assert.Equal(HttpStatusCode.BadRequest, status);

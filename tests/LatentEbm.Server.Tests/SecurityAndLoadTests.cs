@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using LatentEbm.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LatentEbm.Server.Tests;
 
@@ -51,6 +52,23 @@ public class SecurityAndLoadTests
             Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/models/mnist-digit4/samples", new { count = 1 })).StatusCode);
             await app.StopAsync();
         }
+    }
+
+    [Fact]
+    public void LeftoversOfExportsAreNotServedAndATypoInUrlsIsRefused()
+    {
+        string models = TestPaths.NewTempFolder();
+        foreach (var name in new[] { "good", ".good.export-0123", "good.old-4567" })
+        {
+            string bundle = Path.Combine(models, name);
+            Directory.CreateDirectory(bundle);
+            foreach (var f in Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-digit4"))) File.Copy(f, Path.Combine(bundle, Path.GetFileName(f)));
+        }
+        var options = new ServerFixture().Options() with { ModelsFolder = models };
+        var app = Hosting.LatentEbmServer.Build(options);
+        Assert.Equal(["good"], app.Services.GetRequiredService<Hosting.ModelRegistry>().Ids);
+        var error = Assert.Throws<ArgumentException>(() => Hosting.LatentEbmServer.Build(options with { Urls = "http://127.0.0.1:18080x" }));
+        Assert.Contains("18080x", error.Message);
     }
 
     [Fact]

@@ -77,6 +77,19 @@ public class BundleTests
     private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
 
     [Fact]
+    public void ExportNeverReplacesAFolderThatIsNotABundle()
+    {
+        string folder = TestPaths.NewTempFolder();
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "keep me");
+        var error = Assert.Throws<BundleException>(() => BundleExporter.Export(Run.Value, folder, ChainForm.Loop, [1]));
+        Assert.Contains("not a model bundle", error.Message);
+        Assert.Equal("keep me", File.ReadAllText(Path.Combine(folder, "notes.txt")));
+        error = Assert.Throws<BundleException>(() => BundleExporter.Export(Run.Value, Run.Value, ChainForm.Loop, [1]));
+        Assert.Contains("holds the run", error.Message);
+        Assert.True(File.Exists(Path.Combine(Run.Value, "config.json")));
+    }
+
+    [Fact]
     public void AFailedExportLeavesTheEarlierBundleAsItWas()
     {
         string bundle = ExportFresh();

@@ -39,9 +39,12 @@ public static class BundleExporter
     /// <exception cref="BundleVerificationException">A graph does not match TorchSharp.</exception>
     public static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes)
     {
-        var config = TrainingRun.ReadConfig(runFolder);
+        CheckDestination(runFolder, outFolder);
+        TrainingRun.ReadConfig(runFolder); // a run folder, or a clear error
         string checkpoint = new CheckpointStore(runFolder).Latest()
                             ?? throw new RunFolderException(runFolder, "has no checkpoint to export; train at least one epoch");
+        // The networks are built from the configuration stored in the checkpoint, the one they were trained with.
+        var config = CheckpointStore.ReadManifest(checkpoint).Config;
         var (prior, generator, model) = ModelFactory.Create(config, torch.CPU);
         using var priorScope = prior;
         using var generatorScope = generator;
@@ -134,6 +137,22 @@ public static class BundleExporter
         }
     }
 
+    /// <summary>
+    /// Refuses a destination that is a file, or an existing folder that is not a model bundle (it would
+    /// be replaced): only a missing folder or an earlier bundle may be written over.
+    /// </summary>
+    /// <exception cref="BundleException">The destination cannot take a bundle.</exception>
+    private static void CheckDestination(string runFolder, string outFolder)
+    {
+        string full = Path.GetFullPath(outFolder).TrimEnd('/');
+        if (File.Exists(full)) throw new BundleException(full, "is a file; --out must name a bundle folder");
+        string run = Path.GetFullPath(runFolder).TrimEnd('/');
+        if (run == full || run.StartsWith(full + "/", StringComparison.Ordinal))
+            throw new BundleException(full, $"holds the run {runFolder}; export into a folder of its own");
+        if (Directory.Exists(full) && !File.Exists(Path.Combine(full, ModelBundle.ManifestFile)))
+            throw new BundleException(full, "exists and is not a model bundle (no manifest.json); refusing to replace it");
+    }
+
     /// <summary>Moves the verified folder into place; an existing bundle is set aside first and removed only after.</summary>
     private static void Replace(string temp, string destination)
     {
@@ -159,7 +178,14 @@ public static class BundleExporter
     {
         string path = Path.Combine(runFolder, "report.json");
         if (!File.Exists(path)) return [];
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new RunFolderException(runFolder, $"report.json is unreadable ({e.Message}); re-run the evaluation or remove it", e);
+        }
     }
 }

@@ -27,6 +27,7 @@ public static class ModelEndpoints
             Handle("samples", id, http, registry, async (batchers, body, ct) =>
             {
                 var model = batchers.Model;
+                RequestReader.Only(body, "count", "seed", "decode");
                 int count = RequestReader.Int(body, "count", 16, 1, options.MaxSamples);
                 int seed = RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue);
                 bool png = http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase));
@@ -73,6 +74,7 @@ public static class ModelEndpoints
 
     private static ImageRequest Images(JsonElement body, LatentEbmInference model, ServerOptions options)
     {
+        RequestReader.Only(body, "images", "seed");
         double[] range = model.Manifest.Model.PixelRange;
         var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages, range[0], range[1]);
         return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));

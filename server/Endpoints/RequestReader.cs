@@ -28,6 +28,14 @@ public static class RequestReader
         }
     }
 
+    /// <summary>Refuses fields the endpoint does not know (a typo such as "sed" must not silently become seed 0).</summary>
+    public static void Only(JsonElement body, params string[] known)
+    {
+        foreach (var property in body.EnumerateObject())
+            if (!known.Contains(property.Name, StringComparer.Ordinal))
+                throw new RequestValidationException(property.Name, $"unknown field '{property.Name}'; this endpoint takes {string.Join(", ", known)}");
+    }
+
     /// <summary>An optional integer field in [min, max].</summary>
     public static int Int(JsonElement body, string name, int fallback, int min, int max)
     {

@@ -25,6 +25,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, byte[] keyHash)
         if (context.Request.Path.StartsWithSegments("/v1"))
         {
             string? given = context.Request.Headers["X-Api-Key"].FirstOrDefault();
+            if (string.IsNullOrEmpty(given)) given = null; // an empty header does not hide a Bearer token
             string? auth = context.Request.Headers.Authorization.FirstOrDefault();
             if (given is null && auth is not null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) given = auth[7..].Trim();
             if (given is null || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), keyHash))

@@ -54,8 +54,8 @@ public static class LatentEbmServer
         if (options.ApiKeyFile is string keyFile)
             app.UseMiddleware<ApiKeyMiddleware>(ApiKeyMiddleware.HashKeyFile(keyFile));
         app.UseRateLimiter();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-        app.MapGet("/readyz", (ModelRegistry registry) => registry.Count > 0
+        app.MapMethods("/healthz", ["GET", "HEAD"], () => Results.Ok(new { status = "ok" }));
+        app.MapMethods("/readyz", ["GET", "HEAD"], (ModelRegistry registry) => registry.Count > 0
             ? Results.Ok(new { status = "ready", models = registry.Count })
             : Results.Problem("no model is loaded", statusCode: StatusCodes.Status503ServiceUnavailable, title: "not ready"));
         ModelEndpoints.Map(app);

@@ -110,6 +110,7 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     [InlineData("{\"images\": []}", "images", "1..256 rows")]
     [InlineData("{\"images\": [[\"a\"]]}", "images[0]", "784 numbers")]
     [InlineData("{\"seed\": \"x\", \"images\": [[0]]}", "images[0]", "784 numbers")]
+    [InlineData("{\"sed\": 3, \"images\": [[0]]}", "sed", "unknown field 'sed'")]
     public async Task MalformedScoreRequestsAreProblemsNamingTheField(string json, string field, string detail)
     {
         var (status, type, body) = await PostRaw($"{Model}/scores", json);

@@ -27,11 +27,13 @@ public static class LatentEbmCatalog
     /// <param name="fallbackToCpu">With a GPU device: fall back to CPU when CUDA cannot load.</param>
     public static LatentEbmEstimator ScoreLatentEbmAnomaly(this TransformsCatalog catalog, string bundlePath,
         string outputColumnName = "Score", string inputColumnName = "Features", int seed = 0, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
-        catalog.ScoreLatentEbmAnomaly(new LatentEbmTransformOptions
-        {
-            BundlePath = bundlePath, OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Seed = seed,
-            GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu, Output = LatentEbmOutput.AnomalyScore,
-        });
+        catalog.ScoreLatentEbmAnomaly(Options(bundlePath, outputColumnName, inputColumnName, seed, gpuDeviceId, fallbackToCpu));
+
+    private static LatentEbmTransformOptions Options(string bundlePath, string outputColumnName, string inputColumnName, int seed, int? gpuDeviceId, bool fallbackToCpu) => new()
+    {
+        BundlePath = bundlePath, OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Seed = seed,
+        GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu,
+    };
 
     /// <summary>Adds the anomaly score with every option given (see <see cref="LatentEbmTransformOptions"/>).</summary>
     public static LatentEbmEstimator ScoreLatentEbmAnomaly(this TransformsCatalog catalog, LatentEbmTransformOptions options)
@@ -54,11 +56,7 @@ public static class LatentEbmCatalog
     /// <param name="fallbackToCpu">With a GPU device: fall back to CPU when CUDA cannot load.</param>
     public static LatentEbmEstimator EncodeLatentEbm(this TransformsCatalog catalog, string bundlePath,
         string outputColumnName = "Latent", string inputColumnName = "Features", int seed = 0, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
-        catalog.EncodeLatentEbm(new LatentEbmTransformOptions
-        {
-            BundlePath = bundlePath, OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Seed = seed,
-            GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu, Output = LatentEbmOutput.Latent,
-        });
+        catalog.EncodeLatentEbm(Options(bundlePath, outputColumnName, inputColumnName, seed, gpuDeviceId, fallbackToCpu));
 
     /// <summary>Adds the latent with every option given (see <see cref="LatentEbmTransformOptions"/>).</summary>
     public static LatentEbmEstimator EncodeLatentEbm(this TransformsCatalog catalog, LatentEbmTransformOptions options)

@@ -137,8 +137,8 @@ internal static class TrainCommand
             Console.Error.WriteLine("cancelled: the newest checkpoint is intact; continue with --resume");
             return 130;
         }
-        catch (Exception e) when (e is IdxFormatException or CheckpointException or RunFolderException or NonFiniteValueException
-                                      or InvalidScoresException or ArgumentException or IOException or UnauthorizedAccessException)
+        // IdxFormatException, CheckpointException and RunFolderException are IOExceptions.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NonFiniteValueException or InvalidScoresException or ArgumentException)
         {
             // Plain stderr: the message names files and must not be wrapped or styled.
             Console.Error.WriteLine($"error: {e.Message}");

@@ -38,34 +38,34 @@ public static class ModelEndpoints
                     int[] shape = model.Manifest.Model.ImageShape;
                     return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
                 }
-                return Ok([.. sample.Latents, .. sample.Images!], () => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null });
+                return Ok(() => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null }, sample.Latents, sample.Images!);
             }));
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("latents", id, http, registry, async (batchers, body, ct) =>
             {
                 var request = Images(body, batchers.Model, options);
                 var latents = await batchers.Latents(request, ct);
-                return Ok(latents, () => new { latents = Rows(latents, batchers.Model.Nz) });
+                return Ok(() => new { latents = Rows(latents, batchers.Model.Nz) }, latents);
             }));
         compute.MapPost("/reconstructions", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("reconstructions", id, http, registry, async (batchers, body, ct) =>
             {
                 var request = Images(body, batchers.Model, options);
                 var images = await batchers.Reconstructions(request, ct);
-                return Ok(images, () => new { images = Rows(images, batchers.Model.PixelsPerImage) });
+                return Ok(() => new { images = Rows(images, batchers.Model.PixelsPerImage) }, images);
             }));
         compute.MapPost("/scores", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("scores", id, http, registry, async (batchers, body, ct) =>
             {
                 var request = Images(body, batchers.Model, options);
                 var scores = await batchers.Scores(request, ct);
-                return Ok(scores, () => new { scores });
+                return Ok(() => new { scores }, scores);
             }));
     }
 
     /// <summary>200 with the body, unless the model produced NaN or infinity (a model fault: 500 problem+json, not a broken JSON writer).</summary>
-    private static IResult Ok(float[] values, Func<object> body) =>
-        values.All(float.IsFinite)
+    private static IResult Ok(Func<object> body, params float[][] outputs) =>
+        outputs.All(values => values.All(float.IsFinite))
             ? Results.Ok(body())
             : Results.Problem("the model produced a non-finite value for this input", statusCode: StatusCodes.Status500InternalServerError, title: "non-finite model output");
 
@@ -86,10 +86,11 @@ public static class ModelEndpoints
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var metrics = http.RequestServices.GetRequiredService<ServiceMetrics>();
-        string model = registry.Find(id) is null ? "unknown" : id;
+        var batchers = registry.Find(id);
+        string model = batchers is null ? "unknown" : id;
         try
         {
-            var result = await HandleUnmeasured(id, http, registry, work);
+            var result = batchers is null ? Problems.UnknownModel(id) : await HandleUnmeasured(batchers, http, work);
             metrics.Request(endpoint, model, (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, watch.Elapsed.TotalSeconds);
             return result;
         }
@@ -105,10 +106,9 @@ public static class ModelEndpoints
         }
     }
 
-    private static async Task<IResult> HandleUnmeasured(string id, HttpContext http, ModelRegistry registry,
+    private static async Task<IResult> HandleUnmeasured(ModelBatchers model, HttpContext http,
         Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
     {
-        if (registry.Find(id) is not { } model) return Problems.UnknownModel(id);
         var ct = http.RequestAborted;
         try
         {

@@ -22,7 +22,7 @@ public static class LatentEbmServer
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new ServiceMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            () => sp.GetRequiredService<ModelRegistry>().Ids.Select(id => (id, sp.GetRequiredService<ModelRegistry>().Find(id)!.Model.Provider.Provider.ToString().ToLowerInvariant()))));
+            () => sp.GetRequiredService<ModelRegistry>().Providers()));
         builder.Services.AddSingleton(sp => ModelRegistry.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LatentEbm.Models"), sp.GetRequiredService<ServiceMetrics>()));
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("latent-ebm-server")).WithMetrics(m => m
             .AddMeter(ServiceMetrics.MeterName)

@@ -52,6 +52,10 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// <summary>The model with <paramref name="id"/> and its batchers, or null.</summary>
     public ModelBatchers? Find(string id) => models.GetValueOrDefault(id);
 
+    /// <summary>(model id, execution provider) of every loaded model.</summary>
+    public IEnumerable<(string Model, string Provider)> Providers() =>
+        models.Select(m => (m.Key, m.Value.Model.Provider.Provider.ToString().ToLowerInvariant()));
+
     /// <summary>Number of loaded models.</summary>
     public int Count => models.Count;
 

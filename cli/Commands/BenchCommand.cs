@@ -51,9 +51,60 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, ServeBench(), ProvidersBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), ServeBench(), ProvidersBench() };
         return bench;
     }
+
+    private static Command TrainingBench()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST training images)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var iterations = new Option<int>("--iterations") { Description = "Timed iterations per method", DefaultValueFactory = _ => 100 };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
+        var command = new Command("training", "Time learning iterations of the default MNIST configuration with the chains' gradients by autograd and by the hand-written input VJPs: seconds per iteration and per epoch, shares of the prior chain, posterior chain and updates.")
+        {
+            dataDir, iterations, threads, report,
+        };
+        command.SetAction(parse =>
+        {
+            int t = parse.GetValue(threads), n = parse.GetValue(iterations);
+            TorchSharp.torch.set_num_threads(t);
+            var config = new LatentEbm.Training.Configuration.TrainingConfig { HoldoutDigit = 4 };
+            var data = LatentEbm.Training.Runs.RunData.Load(config, parse.GetValue(dataDir)!);
+            var timings = TrainingBenchmark.Run(config, data.Train, n);
+            int perEpoch = data.Train.Count / config.BatchSize;
+            double before = timings[0].Metrics.Seconds / n;
+            var md = new StringBuilder()
+                .AppendLine($"## Training iterations: default MNIST configuration (digit 4 held out, B={config.BatchSize}, K0={config.PriorSteps}, K1={config.PosteriorSteps}, nz={config.Nz}, generator {config.Nz}-{string.Join("-", config.GeneratorHidden)}-784, prior {config.Nz}-{config.PriorHidden}-{config.PriorHidden}-1), {t} threads")
+                .AppendLine()
+                .AppendLine($"Command: `./latent-ebm bench training --iterations {n} --threads {t}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. One process, same data and seed; {n} timed iterations per method after 5 warm-up ones. An epoch is {perEpoch} iterations.")
+                .AppendLine()
+                .AppendLine("| chain gradients | s / iteration | s / epoch | prior chain | posterior chain | updates | speed-up |")
+                .AppendLine("|---|---|---|---|---|---|---|");
+            var table = new Table().AddColumns("chain gradients", "s / iteration", "s / epoch", "prior chain", "posterior chain", "updates", "speed-up");
+            foreach (var r in timings)
+            {
+                var m = r.Metrics;
+                double perIteration = m.Seconds / n;
+                string[] cells = [r.Method, perIteration.ToString("F4", CultureInfo.InvariantCulture), (perIteration * perEpoch).ToString("F1", CultureInfo.InvariantCulture),
+                    Share(m.PriorChainSeconds, m.Seconds), Share(m.PosteriorChainSeconds, m.Seconds), Share(m.UpdateSeconds, m.Seconds),
+                    (before / perIteration).ToString("F2", CultureInfo.InvariantCulture) + "x"];
+                table.AddRow(cells);
+                md.AppendLine($"| {string.Join(" | ", cells)} |");
+            }
+            md.AppendLine().AppendLine($"Peak resident memory of the benchmark process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (the MNIST images, both trainers' networks and optimisers, libtorch).");
+            AnsiConsole.Write(table);
+            if (parse.GetValue(report) is string path)
+            {
+                MarkdownSections.Replace(path, "training", md.ToString());
+                AnsiConsole.MarkupLineInterpolated($"Written to {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Share(double part, double whole) => $"{part:F1} s ({100 * part / whole:F0}%)";
 
     private static Command ServeBench()
     {

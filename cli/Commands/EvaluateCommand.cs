@@ -52,7 +52,7 @@ internal static class EvaluateCommand
                 return 1;
             }
         });
-        return new Command("evaluate", "Evaluation jobs on exported bundles.") { anomaly, Classifier() };
+        return new Command("evaluate", "Evaluation jobs: anomaly detection and classifiers on exported bundles; sample quality of a run.") { anomaly, Classifier(), ClassifierCommand.SamplesCommand() };
     }
 
     private static Command Classifier()

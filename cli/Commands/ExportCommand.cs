@@ -17,15 +17,17 @@ internal static class ExportCommand
         var run = new Option<string>("--run") { Description = "Run folder to export (its newest checkpoint)", Required = true };
         var output = new Option<string>("--out") { Description = "Bundle folder to write (replaced only when the new bundle verifies)", Required = true };
         var chain = new Option<ChainForm>("--chain-form") { Description = "Langevin chains as one Loop node or K unrolled steps", DefaultValueFactory = _ => ChainForm.Loop };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads of the verification", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("export", "Export the prior, its gradient, whole Langevin chains, the decoder and the anomaly score as ONNX, and verify them against TorchSharp at batch sizes 1, 7 and 256.")
         {
-            run, output, chain,
+            run, output, chain, threads,
         };
         command.SetAction(parse =>
         {
             try
             {
-                TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
+                if (parse.GetValue(threads) < 1) throw new IOException($"--threads must be at least 1, got {parse.GetValue(threads)}");
+                TorchSharp.torch.set_num_threads(parse.GetValue(threads));
                 var result = BundleExporter.Export(parse.GetValue(run)!, parse.GetValue(output)!, parse.GetValue(chain), [1, 7, 256]);
                 var table = new Table().AddColumns("graph", "quantity", "batch", "relative error", "limit", "TorchSharp float32 vs float64");
                 foreach (var c in result.Checks.GroupBy(c => (c.Graph, c.Quantity)).Select(g => g.MaxBy(c => c.RelativeError)!))

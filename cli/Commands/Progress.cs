@@ -34,13 +34,13 @@ internal static class Progress
         });
     }
 
-    public static ScoreTerms Score(TrainingRun run, LabeledImages test, CancellationToken cancellation)
+    public static ScoreTerms Score(TrainingRun run, LabeledImages images, string split, CancellationToken cancellation)
     {
         ScoreTerms? terms = null;
         NewProgress().Start(ctx =>
         {
-            var task = ctx.AddTask($"scoring {test.Count} test images", maxValue: test.Count);
-            terms = run.ScoreImages(test, n => { cancellation.ThrowIfCancellationRequested(); task.Value = n; });
+            var task = ctx.AddTask($"scoring {images.Count} {split} images", maxValue: images.Count);
+            terms = run.ScoreImages(images, n => { cancellation.ThrowIfCancellationRequested(); task.Value = n; });
         });
         return terms!;
     }
@@ -58,6 +58,9 @@ internal static class Progress
         table.AddRow("training seconds", $"{report.TrainSeconds:F0}");
         foreach (var (term, value) in report.PrAucByTerm)
             table.AddRow($"pr_auc of {term} alone", $"{value:F4}");
+        if (report.Score.TryGetValue("pr_auc_by_weights", out var byWeights) && byWeights is Dictionary<string, double> weighted)
+            foreach (var (weights, value) in weighted)
+                table.AddRow($"pr_auc with {weights} weights", $"{value:F4}");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(folder, "report.json")}, scores: {Path.Combine(folder, "scores.csv")}");
         AnsiConsole.MarkupLineInterpolated($"Pictures: {Path.Combine(folder, "prior_samples.png")}, {Path.Combine(folder, "reconstructions.png")}");

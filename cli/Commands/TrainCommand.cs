@@ -4,6 +4,7 @@ using LatentEbm.Data.Idx;
 using LatentEbm.Pipelines.Evaluation;
 using LatentEbm.Training.Checkpoints;
 using LatentEbm.Training.Configuration;
+using LatentEbm.Training.Evaluation;
 using LatentEbm.Training.Runs;
 using LatentEbm.Training.Training;
 using Spectre.Console;
@@ -40,14 +41,19 @@ internal static class TrainCommand
         var scoreSteps = new Option<int>("--score-steps") { Description = "Test-time posterior chain length", DefaultValueFactory = _ => defaults.Score.Steps };
         var scoreNoise = new Option<bool>("--score-noise") { Description = "Add Langevin noise in the test-time chain" };
         var scoreWeights = new Option<string>("--score-weights") { Description = "log_joint (PAPER.md) or later_work", DefaultValueFactory = _ => defaults.Score.Weights };
-        scoreWeights.AcceptOnlyFromAmong("log_joint", "later_work");
+        scoreWeights.AcceptOnlyFromAmong(AnomalyScoreConfig.WeightNames);
+        var prior = new Option<string>("--prior") { Description = "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", DefaultValueFactory = _ => defaults.Prior };
+        prior.AcceptOnlyFromAmong("ebm", "gaussian");
+        var chainPrecision = new Option<string>("--chain-precision") { Description = "float32, or bfloat16 for the generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", DefaultValueFactory = _ => defaults.ChainPrecision };
+        chainPrecision.AcceptOnlyFromAmong("float32", "bfloat16");
+        var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out to calibrate the standardized score", DefaultValueFactory = _ => defaults.ValidationFraction };
 
         var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit, evaluate anomaly detection (report.json, scores.csv).")
         {
             dataset, holdout, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma,
-            priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights,
+            priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction,
         };
-        Option[] fixedByRun = [dataset, holdout, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights];
+        Option[] fixedByRun = [dataset, holdout, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction];
         command.SetAction((parse, cancellation) =>
         {
             if (parse.GetValue(resume))
@@ -73,6 +79,9 @@ internal static class TrainCommand
                 PriorLearningRate = parse.GetValue(priorLr),
                 GeneratorLearningRate = parse.GetValue(generatorLr),
                 Device = parse.GetValue(device)!,
+                Prior = parse.GetValue(prior)!,
+                ChainPrecision = parse.GetValue(chainPrecision)!,
+                ValidationFraction = parse.GetValue(validationFraction),
                 Score = defaults.Score with
                 {
                     Steps = parse.GetValue(scoreSteps),
@@ -107,10 +116,22 @@ internal static class TrainCommand
                 return 0;
             }
 
+            ScoreCalibration? calibration = null;
+            if (data.Validation is not null)
+            {
+                // Calibrated on normal images held out of training; the test split chooses nothing.
+                calibration = ScoreCalibration.Measure(Progress.Score(run, data.Validation, "validation", cancellation));
+                calibration.Write(folder);
+            }
             var watch = Stopwatch.StartNew();
-            var terms = Progress.Score(run, data.Test, cancellation);
-            var weights = run.Config.Score.ResolveWeights(run.Config.Sigma, run.Config.Sigma0);
+            var terms = Progress.Score(run, data.Test, "test", cancellation);
+            var weights = run.Config.Score.ResolveWeights(run.Config.Sigma, run.Config.Sigma0, calibration);
             double[] scores = terms.Combine(weights);
+            // Every weighting on the same chains, for the ablation tables; the run's own setting decides the headline.
+            var byWeights = AnomalyScoreConfig.WeightNames
+                .Where(n => n != "standardized" || calibration is not null)
+                .ToDictionary(n => n, n => AnomalyRankingMetrics.Compute(data.TestAnomalyLabels!,
+                    terms.Combine(AnomalyScoreConfig.ResolveWeights(n, run.Config.Sigma, run.Config.Sigma0, calibration))).PrAuc);
             var report = AnomalyReport.Evaluate(run.Config.HoldoutDigit!.Value, data.TestAnomalyLabels!, scores, run.TrainSeconds, watch.Elapsed.TotalSeconds,
                 new()
                 {
@@ -121,6 +142,10 @@ internal static class TrainCommand
                     ["test_chain_steps"] = run.Config.Score.Steps,
                     ["test_chain_step_size"] = run.Config.Score.StepSize,
                     ["test_chain_noise"] = run.Config.Score.Noise,
+                    ["validation_images"] = calibration?.ValidationImages ?? 0,
+                    ["torch_threads"] = threads,
+                    ["peak_working_set_mib"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0)),
+                    ["pr_auc_by_weights"] = byWeights,
                 },
                 new()
                 {

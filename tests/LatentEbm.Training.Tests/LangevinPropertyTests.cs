@@ -88,6 +88,39 @@ public class LangevinPropertyTests
         Assert.True((model.GradLogPrior(z + 0.5) - gradPrior).abs().max().item<double>() > 1e-3);
     }
 
+    [Theory]
+    [InlineData("leaky_relu")]
+    [InlineData("gelu")]
+    public void AnalyticInputGradientsEqualAutogradOnes(string activation)
+    {
+        torch.manual_seed(7);
+        const int nz = 6;
+        using var prior = new PriorEnergyMlp([nz, 20, 20, 1], activation);
+        using var generator = new MlpGenerator(nz, [24, 32], 1, 4, 5);
+        prior.to(float64);
+        generator.to(float64);
+        var model = new LatentEbmModel(prior, generator, nz, sigma: 0.3, sigma0: 1.2);
+        var z = randn(9, nz, dtype: float64) * 2;
+        var x = rand(9, 1, 4, 5, dtype: float64) * 2 - 1;
+        Assert.Equal(InputGradientMethod.Analytic, model.GradientMethod);
+        var analytic = (model.GradLogPrior(z), model.GradLogPosterior(x, z));
+        model.GradientMethod = InputGradientMethod.Autograd;
+        var reference = (model.GradLogPrior(z), model.GradLogPosterior(x, z));
+        Assert.True((analytic.Item1 - reference.Item1).abs().max().item<double>() < 1e-12 * reference.Item1.abs().max().item<double>());
+        Assert.True((analytic.Item2 - reference.Item2).abs().max().item<double>() < 1e-12 * reference.Item2.abs().max().item<double>());
+        // No parameter picked up a gradient or an autograd graph.
+        Assert.All(prior.parameters().Concat(generator.parameters()), p => Assert.True(p.grad is null));
+        Assert.False(analytic.Item2.requires_grad);
+    }
+
+    [Fact]
+    public void AnalyticGradientIsRefusedForANetworkWithoutOne()
+    {
+        var model = new LatentEbmModel(nn.Linear(3, 1), nn.Identity(), 3, sigma: 1, sigma0: 1);
+        Assert.Equal(InputGradientMethod.Autograd, model.GradientMethod);
+        Assert.Throws<NotSupportedException>(() => model.GradientMethod = InputGradientMethod.Analytic);
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double a, double b) => Math.Abs(a - b) <= tolerance;

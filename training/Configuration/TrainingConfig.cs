@@ -19,6 +19,28 @@ public sealed record TrainingConfig
     /// <summary>Seed of the shuffle that splits normal images 80/20 (kept apart from <see cref="Seed"/> so runs with other seeds share a split).</summary>
     public int SplitSeed { get; init; } = 42;
 
+    /// <summary>
+    /// Share of the training split (normal images) held out as a validation split, used to calibrate
+    /// the anomaly score (<see cref="AnomalyScoreConfig.Weights"/> <c>standardized</c>) and never trained
+    /// on; the test split is never used to choose anything. Only with a held-out digit. Default 0.1.
+    /// </summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>
+    /// The prior: <c>ebm</c> (p_alpha ∝ exp(f_alpha) N(0, sigma0^2 I), the paper's model) or <c>gaussian</c>
+    /// (f = 0: N(0, sigma0^2 I) alone, no prior chain and no prior update; the generator is learned with
+    /// the same posterior Langevin chain, i.e. alternating back-propagation). The baseline of what the EBM prior buys.
+    /// </summary>
+    public string Prior { get; init; } = "ebm";
+
+    /// <summary>
+    /// Precision of the generator's matrix products in the posterior chain: <c>float32</c> (exact) or
+    /// <c>bfloat16</c> (mixed: products in bfloat16, tanh, the residual and the update in float32;
+    /// about twice as fast where the CPU has AVX512-BF16 or AMX, slower where it has not).
+    /// Parameter updates always run in float32.
+    /// </summary>
+    public string ChainPrecision { get; init; } = "float32";
+
     /// <summary>Latent dimension nz. Default 16 for 28x28 digits (the MLP set-up measured in PAPER.md); the paper uses 100 for SVHN.</summary>
     public int Nz { get; init; } = 16;
 
@@ -88,6 +110,9 @@ public sealed record TrainingConfig
     {
         static void Positive(string name, double v) { if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive and finite, got {v}"); }
         if (!Data.Datasets.ImageDatasets.Names.Contains(Dataset)) throw new ArgumentException($"dataset must be one of {string.Join(", ", Data.Datasets.ImageDatasets.Names)}, got '{Dataset}'");
+        if (!(ValidationFraction is >= 0 and < 0.5)) throw new ArgumentException($"validation_fraction must lie in [0, 0.5), got {ValidationFraction}");
+        if (Prior is not ("ebm" or "gaussian")) throw new ArgumentException($"prior must be ebm or gaussian, got '{Prior}'");
+        if (ChainPrecision is not ("float32" or "bfloat16")) throw new ArgumentException($"chain_precision must be float32 or bfloat16, got '{ChainPrecision}'");
         if (HoldoutDigit is < 0 or > 9) throw new ArgumentException($"holdout_digit must be 0..9, got {HoldoutDigit}");
         Positive("nz", Nz); Positive("prior_hidden", PriorHidden);
         if (GeneratorHidden.Length == 0 || GeneratorHidden.Any(h => h <= 0)) throw new ArgumentException("generator_hidden must list positive widths");
@@ -156,18 +181,34 @@ public sealed record AnomalyScoreConfig
     /// <summary>Whether the test-time chain adds Langevin noise (off: a gradient-ascent chain toward the posterior mode, as in later work's code).</summary>
     public bool Noise { get; init; }
 
-    /// <summary>Weights of the score's terms: <c>log_joint</c> (PAPER.md: 1/(2 sigma^2), 1, 1/(2 sigma0^2)) or <c>later_work</c> (1, 1, 1/(2 sigma0^2)).</summary>
+    /// <summary>
+    /// Weights of the score's terms: <c>log_joint</c> (PAPER.md: 1/(2 sigma^2), 1, 1/(2 sigma0^2)),
+    /// <c>later_work</c> (1, 1, 1/(2 sigma0^2)) or <c>standardized</c> (squared error and energy each
+    /// divided by its standard deviation over the run's validation split, |z|^2 left out; see
+    /// <see cref="Evaluation.ScoreCalibration"/>).
+    /// </summary>
     public string Weights { get; init; } = "log_joint";
 
     /// <summary>Images per scoring batch.</summary>
     public int BatchSize { get; init; } = 1000;
 
-    /// <summary>Resolves <see cref="Weights"/> with the model's sigma and sigma0.</summary>
-    public AnomalyScoreWeights ResolveWeights(double sigma, double sigma0) => Weights switch
+    /// <summary>The names <see cref="Weights"/> accepts.</summary>
+    public static readonly string[] WeightNames = ["log_joint", "later_work", "standardized"];
+
+    /// <summary>Resolves <see cref="Weights"/> with the model's sigma and sigma0 and, for <c>standardized</c>, the run's validation calibration.</summary>
+    /// <exception cref="ArgumentException">Unknown name, or <c>standardized</c> without a calibration.</exception>
+    public AnomalyScoreWeights ResolveWeights(double sigma, double sigma0, Evaluation.ScoreCalibration? calibration = null) =>
+        ResolveWeights(Weights, sigma, sigma0, calibration);
+
+    /// <summary>Resolves the weights named <paramref name="name"/> (see <see cref="Weights"/>).</summary>
+    /// <exception cref="ArgumentException">Unknown name, or <c>standardized</c> without a calibration.</exception>
+    public static AnomalyScoreWeights ResolveWeights(string name, double sigma, double sigma0, Evaluation.ScoreCalibration? calibration) => name switch
     {
         "log_joint" => AnomalyScoreWeights.LogJoint(sigma, sigma0),
         "later_work" => AnomalyScoreWeights.LaterWork(sigma0),
-        _ => throw new ArgumentException($"score weights must be log_joint or later_work, got '{Weights}'"),
+        "standardized" => calibration?.StandardizedWeights()
+            ?? throw new ArgumentException("score weights 'standardized' need the run's validation calibration (score_calibration.json; train with validation_fraction > 0)"),
+        _ => throw new ArgumentException($"score weights must be one of {string.Join(", ", WeightNames)}, got '{name}'"),
     };
 
     /// <summary>Checks the settings.</summary>
@@ -177,6 +218,6 @@ public sealed record AnomalyScoreConfig
         if (Steps < 0) throw new ArgumentException($"score steps must be non-negative, got {Steps}");
         if (!(StepSize > 0)) throw new ArgumentException($"score step size must be positive, got {StepSize}");
         if (BatchSize < 1) throw new ArgumentException("score batch size must be positive");
-        ResolveWeights(1, 1).Validate();
+        if (!WeightNames.Contains(Weights)) throw new ArgumentException($"score weights must be one of {string.Join(", ", WeightNames)}, got '{Weights}'");
     }
 }

@@ -56,7 +56,7 @@ public static class BundleExporter
         prior64.to(torch.float64);
         generator64.to(torch.float64);
         var spec = new LatentEbmSpec(ModuleExporter.Prior(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
-        var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0);
+        var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0, Evaluation.ScoreCalibration.Read(runFolder));
 
         string name = Path.GetFileName(Path.GetFullPath(outFolder).TrimEnd('/'));
         var card = new Dictionary<string, string>

@@ -20,4 +20,33 @@ public static class Activations
         "gelu" => nn.GELU(),
         _ => throw new ArgumentException($"unknown activation '{name}' (leaky_relu or gelu)"),
     };
+
+    /// <summary>
+    /// act(a) and act'(a) element-wise: <c>leaky_relu</c> (1 or 0.2), <c>gelu</c>
+    /// (Φ(a) + a φ(a), the exact erf form), <c>tanh</c> (1 - tanh²(a)), or null for the identity
+    /// (derivative null).
+    /// </summary>
+    /// <param name="name">Activation name or null.</param>
+    /// <param name="a">Pre-activation, any shape.</param>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static (Tensor Value, Tensor? Derivative) WithDerivative(string? name, Tensor a)
+    {
+        switch (name)
+        {
+            case null:
+                return (a, null);
+            case "leaky_relu":
+                var slope = a.gt(0).to(a.dtype) * (1 - LeakySlope) + LeakySlope;
+                return (a * slope, slope);
+            case "gelu":
+                var cdf = 0.5 * (1 + special.erf(a * Math.Sqrt(0.5)));
+                var pdf = (a.square() * -0.5).exp() * (1 / Math.Sqrt(2 * Math.PI));
+                return (a * cdf, cdf + a * pdf);
+            case "tanh":
+                var t = a.tanh();
+                return (t, 1 - t.square());
+            default:
+                throw new ArgumentException($"unknown activation '{name}' (leaky_relu, gelu or tanh)");
+        }
+    }
 }

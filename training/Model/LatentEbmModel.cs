@@ -44,6 +44,34 @@ public sealed class LatentEbmModel
     public double Sigma0 { get; }
 
     /// <summary>
+    /// How the chains' gradients are computed. <see cref="InputGradientMethod.Analytic"/> (the default
+    /// when the networks implement <see cref="IInputGradient"/>) runs one forward pass and a hand-written
+    /// input VJP without autograd; <see cref="InputGradientMethod.Autograd"/> builds an autograd graph per
+    /// step and works for any module. Both give the same values up to float rounding (tested).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Set to Analytic for a network without <see cref="IInputGradient"/>.</exception>
+    public InputGradientMethod GradientMethod
+    {
+        get => method ?? (Prior is IInputGradient ? InputGradientMethod.Analytic : InputGradientMethod.Autograd);
+        set
+        {
+            if (value == InputGradientMethod.Analytic && Prior is not IInputGradient)
+                throw new NotSupportedException($"{Prior.GetType().Name} has no analytic input gradient");
+            method = value;
+        }
+    }
+
+    private InputGradientMethod? method;
+
+    /// <summary>
+    /// Type of the generator's matrix products in the posterior chain's analytic gradient: null for
+    /// the parameters' own type (exact), or <c>bfloat16</c> (mixed precision: products in bfloat16,
+    /// the output pre-activation, tanh, the residual x - g(z) and the update in the parameters' type).
+    /// The prior network always runs in the parameters' type.
+    /// </summary>
+    public ScalarType? GeneratorMatmulType { get; set; }
+
+    /// <summary>
     /// ∇_z log p_alpha(z) = ∇_z f_alpha(z) - z / sigma0^2 (PAPER.md: log p(z) = f(z) - |z|^2/(2 sigma0^2) + const).
     /// No autograd graph survives the call; parameter gradients are untouched.
     /// </summary>
@@ -51,12 +79,8 @@ public sealed class LatentEbmModel
     /// <returns>The gradient <c>[B, nz]</c>, detached.</returns>
     public Tensor GradLogPrior(Tensor z)
     {
-        using var scope = NewDisposeScope();
-        using var grad = enable_grad();
-        var zz = z.detach().requires_grad_(true);
-        var f = Prior.forward(zz).sum();
-        var df = autograd.grad([f], [zz])[0];
-        return (df - zz.detach() / (Sigma0 * Sigma0)).detach().MoveToOuterDisposeScope();
+        using var target = PriorTarget();
+        return target.Gradient(z);
     }
 
     /// <summary>
@@ -68,12 +92,90 @@ public sealed class LatentEbmModel
     /// <returns>The gradient <c>[B, nz]</c>, detached.</returns>
     public Tensor GradLogPosterior(Tensor x, Tensor z)
     {
+        using var target = PosteriorTarget(x);
+        return target.Gradient(z);
+    }
+
+    /// <summary>
+    /// ∇_z log p_alpha(z) for a whole chain (see <see cref="GradLogPrior"/>): the weights are prepared
+    /// once; dispose the target after the chain.
+    /// </summary>
+    public LangevinTarget PriorTarget()
+    {
+        if (GradientMethod == InputGradientMethod.Autograd)
+            return new LangevinTarget(z => AutogradGradient(z, zz => Prior.forward(zz).sum()));
+        var prior = ((IInputGradient)Prior).LayersFor(ParameterType(Prior));
+        return new LangevinTarget(z =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return GradF(prior, z).sub_(z / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
+        }, prior);
+    }
+
+    /// <summary>
+    /// ∇_z log p(z|x) for a whole chain on images <paramref name="x"/> <c>[B, C, H, W]</c> (see
+    /// <see cref="GradLogPosterior"/>): the weights are prepared once; dispose the target after the chain.
+    /// </summary>
+    public LangevinTarget PosteriorTarget(Tensor x)
+    {
+        if (GradientMethod == InputGradientMethod.Autograd || Generator is not IInputGradient generatorVjp)
+            return new LangevinTarget(z => AutogradGradient(z, zz =>
+                Prior.forward(zz).sum() - (x - Generator.forward(zz)).square().sum() / (2 * Sigma * Sigma)));
+        var prior = ((IInputGradient)Prior).LayersFor(ParameterType(Prior));
+        var generator = generatorVjp.LayersFor(GeneratorMatmulType ?? ParameterType(Generator));
+        return new LangevinTarget(z =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            // ∇_z of -|x - g(z)|^2 / (2 sigma^2) is J_g^T (x - g(z)) / sigma^2.
+            var tape = generator.Forward(z);
+            var upstream = x.reshape(tape.Output.shape).sub(tape.Output).mul_(1 / (Sigma * Sigma));
+            return tape.Backward(upstream).add_(GradF(prior, z)).sub_(z / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
+        }, prior, generator);
+    }
+
+    /// <summary>∇_z of <paramref name="logDensity"/> (without the reference term) by autograd, minus z / sigma0^2.</summary>
+    private Tensor AutogradGradient(Tensor z, Func<Tensor, Tensor> logDensity)
+    {
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var zz = z.detach().requires_grad_(true);
-        var residual = x - Generator.forward(zz);
-        var logJoint = Prior.forward(zz).sum() - residual.square().sum() / (2 * Sigma * Sigma);
-        var d = autograd.grad([logJoint], [zz])[0];
+        var d = autograd.grad([logDensity(zz)], [zz])[0];
         return (d - zz.detach() / (Sigma0 * Sigma0)).detach().MoveToOuterDisposeScope();
     }
+
+    /// <summary>∇_z f_alpha(z) <c>[B, nz]</c> by the prior's analytic input VJP with upstream 1.</summary>
+    private static Tensor GradF(MlpLayers prior, Tensor z)
+    {
+        var tape = prior.Forward(z);
+        return tape.Backward(ones_like(tape.Output));
+    }
+
+    private static ScalarType ParameterType(nn.Module module) => module.parameters().First().dtype;
+}
+
+/// <summary>
+/// The gradient of a chain's log density, z <c>[B, nz]</c> -> ∇_z log p <c>[B, nz]</c> (detached),
+/// with whatever it prepared for the chain (weight copies), released by <see cref="Dispose"/>.
+/// </summary>
+public sealed class LangevinTarget(Func<Tensor, Tensor> gradient, params IDisposable[] owned) : IDisposable
+{
+    /// <summary>∇_z log p(z).</summary>
+    public Tensor Gradient(Tensor z) => gradient(z);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var o in owned) o.Dispose();
+    }
+}
+
+/// <summary>How <see cref="LatentEbmModel"/> differentiates its networks with respect to z.</summary>
+public enum InputGradientMethod
+{
+    /// <summary>Hand-written input VJPs (<see cref="IInputGradient"/>), no autograd graph.</summary>
+    Analytic,
+    /// <summary>torch.autograd.grad on a graph built per step; any module.</summary>
+    Autograd,
 }

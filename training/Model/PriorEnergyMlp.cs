@@ -10,7 +10,7 @@ namespace LatentEbm.Training.Model;
 /// f is the <b>negative</b> energy, E = -f, and p_alpha(z) ∝ exp(f_alpha(z)) N(0, sigma0^2 I)
 /// (PAPER.md, "Model"; the official code's network returns E instead).
 /// </summary>
-public sealed class PriorEnergyMlp : nn.Module<Tensor, Tensor>
+public sealed class PriorEnergyMlp : nn.Module<Tensor, Tensor>, IInputGradient
 {
     private readonly ModuleList<Linear> linears;
     private readonly nn.Module<Tensor, Tensor> activation;
@@ -53,4 +53,9 @@ public sealed class PriorEnergyMlp : nn.Module<Tensor, Tensor>
         }
         return h.squeeze(-1).MoveToOuterDisposeScope();
     }
+
+    /// <inheritdoc />
+    /// <remarks>The output of <see cref="MlpLayers.Forward"/> is <c>[B, 1]</c>.</remarks>
+    public MlpLayers LayersFor(ScalarType matmulType) =>
+        new(Linears, [.. Enumerable.Range(0, linears.Count).Select(i => i < linears.Count - 1 ? ActivationName : null)], matmulType);
 }

@@ -4,14 +4,16 @@ using LatentEbm.Training.Configuration;
 namespace LatentEbm.Training.Runs;
 
 /// <summary>
-/// The images a run trains and is tested on. With a held-out digit: PAPER.md's anomaly protocol
-/// over all train and test images (<see cref="AnomalySplit"/>). Without: the dataset's train split,
-/// and no test set.
+/// The images a run trains, validates and is tested on. With a held-out digit: PAPER.md's anomaly
+/// protocol over all train and test images (<see cref="AnomalySplit"/>), with the last
+/// <see cref="TrainingConfig.ValidationFraction"/> of the (shuffled) training split held out as a
+/// validation split. Without: the dataset's train split, and no validation or test set.
 /// </summary>
 /// <param name="Train">Training images (normal digits only when a digit is held out).</param>
+/// <param name="Validation">Normal images held out of training for calibration, or null.</param>
 /// <param name="Test">Test images, or null without a held-out digit.</param>
 /// <param name="TestAnomalyLabels">Per test image, 1 = anomaly; null without a held-out digit.</param>
-public sealed record RunData(LabeledImages Train, LabeledImages? Test, byte[]? TestAnomalyLabels)
+public sealed record RunData(LabeledImages Train, LabeledImages? Validation, LabeledImages? Test, byte[]? TestAnomalyLabels)
 {
     /// <summary>Loads the dataset named in <paramref name="config"/> from <paramref name="dataRoot"/> and splits it.</summary>
     /// <exception cref="DirectoryNotFoundException">The dataset is not there (the message says how to fetch it).</exception>
@@ -20,9 +22,13 @@ public sealed record RunData(LabeledImages Train, LabeledImages? Test, byte[]? T
     {
         string folder = ImageDatasets.Locate(config.Dataset, dataRoot);
         if (config.HoldoutDigit is not int digit)
-            return new RunData(ImageDatasets.LoadSplit(folder, train: true), null, null);
+            return new RunData(ImageDatasets.LoadSplit(folder, train: true), null, null, null);
         var all = ImageDatasets.LoadAll(folder);
         var split = AnomalySplit.Create(all, digit, config.SplitSeed);
-        return new RunData(all.Select(split.TrainIndices), all.Select(split.TestIndices), [.. split.TestAnomalyLabels]);
+        int validation = (int)Math.Round(config.ValidationFraction * split.TrainIndices.Count);
+        int train = split.TrainIndices.Count - validation;
+        return new RunData(all.Select([.. split.TrainIndices.Take(train)]),
+            validation > 0 ? all.Select([.. split.TrainIndices.Skip(train)]) : null,
+            all.Select(split.TestIndices), [.. split.TestAnomalyLabels]);
     }
 }

@@ -165,8 +165,7 @@ public sealed class TrainingRun : IDisposable
         using var rng = new torch.Generator((ulong)Config.Seed + 1, device);
         var noise = new GaussianNoise(rng);
 
-        var z0 = randn([64, Config.Nz], device: device, generator: rng) * Config.Sigma0;
-        var zPrior = LangevinSampler.PriorChain(model, z0, Config.PriorSteps, Config.PriorStepSize, noise);
+        var zPrior = Trainer.SamplePrior(64, rng);
         using (no_grad())
             ImageGrid.SavePng(Path.Combine(Folder, "prior_samples.png"), Floats(model.Generator.forward(zPrior)), 64, h, w, columns: 8);
 

@@ -20,8 +20,11 @@ public static class LangevinSampler
     /// <param name="stepSize">s (&gt; 0).</param>
     /// <param name="noise">Noise per step, or null for the noiseless (gradient-ascent) chain.</param>
     /// <returns>z_K <c>[B, nz]</c>, detached (a new tensor even when K = 0).</returns>
-    public static Tensor PriorChain(LatentEbmModel model, Tensor z0, int steps, double stepSize, INoiseSource? noise) =>
-        Run(z0, steps, stepSize, noise, model.GradLogPrior);
+    public static Tensor PriorChain(LatentEbmModel model, Tensor z0, int steps, double stepSize, INoiseSource? noise)
+    {
+        using var target = model.PriorTarget();
+        return Run(z0, steps, stepSize, noise, target.Gradient);
+    }
 
     /// <summary>
     /// The posterior chain: K steps on log p(z|x) = -|x - g(z)|^2 / (2 sigma^2) + f(z) - |z|^2 / (2 sigma0^2) + const.
@@ -33,8 +36,11 @@ public static class LangevinSampler
     /// <param name="stepSize">s (&gt; 0).</param>
     /// <param name="noise">Noise per step, or null for the noiseless chain.</param>
     /// <returns>z_K <c>[B, nz]</c>, detached.</returns>
-    public static Tensor PosteriorChain(LatentEbmModel model, Tensor x, Tensor z0, int steps, double stepSize, INoiseSource? noise) =>
-        Run(z0, steps, stepSize, noise, z => model.GradLogPosterior(x, z));
+    public static Tensor PosteriorChain(LatentEbmModel model, Tensor x, Tensor z0, int steps, double stepSize, INoiseSource? noise)
+    {
+        using var target = model.PosteriorTarget(x);
+        return Run(z0, steps, stepSize, noise, target.Gradient);
+    }
 
     private static Tensor Run(Tensor z0, int steps, double stepSize, INoiseSource? noise, Func<Tensor, Tensor> gradLogDensity)
     {

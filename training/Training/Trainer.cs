@@ -38,6 +38,14 @@ public sealed class Trainer : IDisposable
         Device = new Device(config.Device);
         torch.manual_seed(config.Seed);
         (Prior, Generator, Model) = ModelFactory.Create(config, Device, train.Height, train.Width);
+        Model.GeneratorMatmulType = config.ChainPrecision == "bfloat16" ? bfloat16 : null;
+        if (GaussianPrior)
+            using (no_grad())
+            {
+                // f = 0 exactly: the output layer is zero and never updated, so ∇f = 0 too.
+                Prior.Linears[^1].weight!.zero_();
+                Prior.Linears[^1].bias!.zero_();
+            }
         PriorOptimizer = optim.Adam(Prior.parameters(), config.PriorLearningRate, config.Beta1, config.Beta2);
         GeneratorOptimizer = optim.Adam(Generator.parameters(), config.GeneratorLearningRate, config.Beta1, config.Beta2);
         Rng = new torch.Generator((ulong)config.Seed, Device);
@@ -47,6 +55,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The settings.</summary>
     public TrainingConfig Config { get; }
+
+    /// <summary>Whether the prior is the plain Gaussian N(0, sigma0^2 I) (f = 0; <see cref="TrainingConfig.Prior"/>).</summary>
+    public bool GaussianPrior => Config.Prior == "gaussian";
 
     /// <summary>The torch device.</summary>
     public Device Device { get; }
@@ -110,7 +121,8 @@ public sealed class Trainer : IDisposable
         EpochsCompleted = epoch;
         return new EpochMetrics(epoch, perEpoch, sums[0] / perEpoch, sums[1] / perEpoch, sums[2] / perEpoch,
             sums[3] / perEpoch, sums[4] / perEpoch, Config.PriorLearningRate * decay, Config.GeneratorLearningRate * decay,
-            wall.Elapsed.TotalSeconds, timers[0].Elapsed.TotalSeconds, timers[1].Elapsed.TotalSeconds, timers[2].Elapsed.TotalSeconds);
+            wall.Elapsed.TotalSeconds, timers[0].Elapsed.TotalSeconds, timers[1].Elapsed.TotalSeconds, timers[2].Elapsed.TotalSeconds,
+            Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0));
     }
 
     /// <summary>One learning iteration on minibatch <paramref name="x"/> <c>[B, 1, H, W]</c>.</summary>
@@ -118,12 +130,13 @@ public sealed class Trainer : IDisposable
     {
         long batch = x.shape[0];
         timers[0].Start();
-        var zPrior = LangevinSampler.PriorChain(Model, NoiseStart(batch), Config.PriorSteps, Config.PriorStepSize, noise);
+        // With a Gaussian prior there is no prior chain to run: p(z) is N(0, sigma0^2 I) itself.
+        var zPrior = GaussianPrior ? null : LangevinSampler.PriorChain(Model, NoiseStart(batch), Config.PriorSteps, Config.PriorStepSize, noise);
         timers[0].Stop();
         timers[1].Start();
         var zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise);
         timers[1].Stop();
-        EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
+        if (zPrior is not null) EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
         EnsureFinite(zPosterior, "posterior chain state z", epoch, iteration);
 
         timers[2].Start();
@@ -135,20 +148,30 @@ public sealed class Trainer : IDisposable
         if (!double.IsFinite(lossG)) throw new NonFiniteValueException("generator loss", epoch, iteration);
         GeneratorOptimizer.step();
 
-        PriorOptimizer.zero_grad();
-        var fPosterior = Prior.forward(zPosterior).mean();
-        var fPrior = Prior.forward(zPrior).mean();
-        var priorLoss = fPrior - fPosterior; // mean E(z_post) - mean E(z_prior) with E = -f
-        priorLoss.backward();
-        double lossE = priorLoss.item<float>(), fPos = fPosterior.item<float>(), fPri = fPrior.item<float>();
-        if (!double.IsFinite(fPos)) throw new NonFiniteValueException("mean f on posterior samples", epoch, iteration);
-        if (!double.IsFinite(fPri)) throw new NonFiniteValueException("mean f on prior samples", epoch, iteration);
-        PriorOptimizer.step();
+        double lossE = 0, fPos = 0, fPri = 0;
+        if (zPrior is not null)
+        {
+            PriorOptimizer.zero_grad();
+            var fPosterior = Prior.forward(zPosterior).mean();
+            var fPrior = Prior.forward(zPrior).mean();
+            var priorLoss = fPrior - fPosterior; // mean E(z_post) - mean E(z_prior) with E = -f
+            priorLoss.backward();
+            (lossE, fPos, fPri) = (priorLoss.item<float>(), fPosterior.item<float>(), fPrior.item<float>());
+            if (!double.IsFinite(fPos)) throw new NonFiniteValueException("mean f on posterior samples", epoch, iteration);
+            if (!double.IsFinite(fPri)) throw new NonFiniteValueException("mean f on prior samples", epoch, iteration);
+            PriorOptimizer.step();
+        }
         timers[2].Stop();
 
         double mse = lossG / (x.numel() / batch);
         return new IterationStats(epoch, iteration, inEpoch, IterationsPerEpoch, fPos, fPri, mse, lossG, lossE);
     }
+
+    /// <summary>Draws latents from the learned prior (<see cref="PriorSampler.Sample"/>).</summary>
+    /// <param name="count">Number of samples.</param>
+    /// <param name="rng">Generator of the starts and the chain noise.</param>
+    /// <returns>z <c>[count, nz]</c> on the trainer's device.</returns>
+    public Tensor SamplePrior(long count, torch.Generator rng) => PriorSampler.Sample(Model, Config, count, rng, Device);
 
     /// <summary>z ~ N(0, sigma0^2 I) <c>[B, nz]</c> from the training noise generator.</summary>
     private Tensor NoiseStart(long batch) =>

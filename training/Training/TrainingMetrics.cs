@@ -28,20 +28,21 @@ public sealed record IterationStats(
 /// <param name="PriorChainSeconds">Time in the prior chains.</param>
 /// <param name="PosteriorChainSeconds">Time in the posterior chains.</param>
 /// <param name="UpdateSeconds">Time in the two parameter updates.</param>
+/// <param name="PeakWorkingSetMib">Peak resident memory of the process so far, in MiB (0 where unknown).</param>
 public sealed record EpochMetrics(
     int Epoch, int Iterations, double FPosterior, double FPrior, double ReconstructionMse,
     double GeneratorLoss, double PriorLoss, double PriorLearningRate, double GeneratorLearningRate,
-    double Seconds, double PriorChainSeconds, double PosteriorChainSeconds, double UpdateSeconds)
+    double Seconds, double PriorChainSeconds, double PosteriorChainSeconds, double UpdateSeconds, double PeakWorkingSetMib = 0)
 {
     /// <summary>Header of <c>metrics.csv</c>, matching <see cref="ToCsvRow"/>.</summary>
     public const string CsvHeader =
-        "epoch,iterations,f_posterior,f_prior,reconstruction_mse,generator_loss,prior_loss,prior_lr,generator_lr,seconds,prior_chain_seconds,posterior_chain_seconds,update_seconds,seconds_per_iteration";
+        "epoch,iterations,f_posterior,f_prior,reconstruction_mse,generator_loss,prior_loss,prior_lr,generator_lr,seconds,prior_chain_seconds,posterior_chain_seconds,update_seconds,seconds_per_iteration,peak_working_set_mib";
 
     /// <summary>This row as CSV (invariant culture).</summary>
     public string ToCsvRow() => string.Join(",",
         Epoch, Iterations, F(FPosterior), F(FPrior), F(ReconstructionMse), F(GeneratorLoss), F(PriorLoss),
         F(PriorLearningRate), F(GeneratorLearningRate), F(Seconds), F(PriorChainSeconds), F(PosteriorChainSeconds),
-        F(UpdateSeconds), F(Seconds / Math.Max(1, Iterations)));
+        F(UpdateSeconds), F(Seconds / Math.Max(1, Iterations)), F(PeakWorkingSetMib));
 
     private static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

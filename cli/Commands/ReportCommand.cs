@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentEbm.Pipelines.Jobs;
+using Spectre.Console;
+
+namespace LatentEbm.Cli.Commands;
+
+/// <summary><c>latent-ebm report paper-table</c>: collects the runs of <c>make paper-table</c> into reports/paper-table.md and .json.</summary>
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var runs = new Option<string>("--runs") { Description = "Folder of the paper-table runs", DefaultValueFactory = _ => "runs/paper" };
+        var bundles = new Option<string>("--bundles") { Description = "Folder of the committed bundles lebm-digitN", DefaultValueFactory = _ => "models" };
+        var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "reports" };
+        var budget = new Option<string>("--budget") { Description = "The machine and wall time, quoted in the report", DefaultValueFactory = _ => $"{Environment.ProcessorCount}-core CPU machine." };
+        var table = new Command("paper-table", "Write paper-table.md and paper-table.json: mean ± std AUPRC per held-out digit beside PAPER.md's rows, ablations, the Gaussian-prior comparison, the budget and the bundles.")
+        {
+            runs, bundles, output, budget,
+        };
+        table.SetAction(parse =>
+        {
+            try
+            {
+                var cells = PaperTableJob.Collect(parse.GetValue(runs)!);
+                var names = PaperRows.Digits
+                    .Select(d => (Digit: d, Path: Path.Combine(parse.GetValue(bundles)!, $"lebm-digit{d}")))
+                    .Where(b => File.Exists(Path.Combine(b.Path, "manifest.json")))
+                    .ToDictionary(b => b.Digit, b => b.Path);
+                PaperTableJob.Write(cells, parse.GetValue(output)!, parse.GetValue(budget)!, names);
+                var shown = new Table().AddColumns("digit", "runs", "pr_auc mean", "LEBM (paper)");
+                foreach (var g in cells.Where(c => c.Variant == "ebm").GroupBy(c => c.Digit).OrderBy(g => g.Key))
+                    shown.AddRow(g.Key.ToString(CultureInfo.InvariantCulture), g.Count().ToString(CultureInfo.InvariantCulture), g.Average(c => c.PrAuc).ToString("F3", CultureInfo.InvariantCulture),
+                        PaperRows.For(g.Key).First(r => r.Model.StartsWith("LEBM", StringComparison.Ordinal)).Auprc?.ToString("F3", CultureInfo.InvariantCulture) ?? "-");
+                AnsiConsole.Write(shown);
+                AnsiConsole.MarkupLineInterpolated($"Wrote {Path.Combine(parse.GetValue(output)!, "paper-table.md")} and paper-table.json from {cells.Count} runs");
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return new Command("report", "Reports over many runs.") { table };
+    }
+}

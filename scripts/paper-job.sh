@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One cell of the paper table (see scripts/paper-table.sh): train a model under PAPER.md's protocol
+# with digit DIGIT held out, export it to a verified bundle, and evaluate the bundle with the ML.NET
+# evaluation job. Idempotent: a finished step is skipped, a killed training resumes.
+#   usage: paper-job.sh VARIANT DIGIT SEED
+#   VARIANT: ebm (the paper's model), gaussian (f = 0 baseline) or ebm-bf16 (ebm with the bfloat16
+#   posterior chain, the speed lever's ablation)
+# Settings come from the environment: EPOCHS, THREADS, RUNS (folder), BUNDLES (folder of the
+# committed seed-1 EBM bundles).
+set -euo pipefail
+LEBM="${LATENT_EBM_CLI:-./latent-ebm}"
+variant=$1 digit=$2 seed=$3
+case "$variant" in
+  ebm) prior=ebm; extra="" ;;
+  gaussian) prior=gaussian; extra="" ;;
+  ebm-bf16) prior=ebm; extra="--chain-precision bfloat16" ;;
+  *) echo "unknown variant $variant" >&2; exit 2 ;;
+esac
+cd "$(dirname "$0")/.."
+name="$variant-digit$digit-seed$seed"
+run="$RUNS/$name"
+if [ "$variant" = ebm ] && [ "$seed" = 1 ]; then bundle="$BUNDLES/lebm-digit$digit"; else bundle="$RUNS/bundles/$name"; fi
+log="$RUNS/logs/$name.log"
+mkdir -p "$RUNS/logs" "$RUNS/bundles"
+{
+  if [ ! -f "$run/report.json" ]; then
+    if [ -f "$run/config.json" ]; then
+      $LEBM train --resume --out "$run" --threads "$THREADS"
+    else
+      # shellcheck disable=SC2086
+      $LEBM train --dataset mnist --holdout-digit "$digit" --seed "$seed" --epochs "$EPOCHS" --prior "$prior" \
+        --score-weights standardized --threads "$THREADS" --out "$run" $extra
+    fi
+  fi
+  if [ ! -f "$run/evaluation/report.json" ]; then
+    $LEBM export --run "$run" --out "$bundle" --threads "$THREADS"
+    $LEBM evaluate anomaly --bundle "$bundle" --out "$run/evaluation"
+  fi
+} >"$log" 2>&1 || { echo "FAILED $name (see $log)"; exit 1; }
+echo "done $name: $(grep -o '"pr_auc": [0-9.]*' "$run/evaluation/report.json" | head -1)"

@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), ServeBench(), ProvidersBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ProvidersBench() };
         return bench;
     }
 
@@ -104,6 +104,50 @@ internal static class BenchCommand
         return command;
     }
 
+    private static Command InferenceBench()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle", DefaultValueFactory = _ => "models/mnist-digit4" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST test images)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var count = new Option<int>("--images") { Description = "Images per operation", DefaultValueFactory = _ => 4096 };
+        var batch = new Option<int>("--batch") { Description = "Images per call", DefaultValueFactory = _ => 256 };
+        var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
+        var command = new Command("inference", "Throughput of the bundle on ONNX Runtime (CPU): posterior inference, anomaly scoring and prior sampling, images per second.")
+        {
+            bundle, dataDir, count, batch, report,
+        };
+        command.SetAction(parse =>
+        {
+            var test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+            int n = Math.Min(parse.GetValue(count), test.Count), b = parse.GetValue(batch);
+            var results = LatentEbm.Inference.Benchmarks.InferenceBenchmark.Run(parse.GetValue(bundle)!, test.Pixels, n, b,
+                new LatentEbm.Inference.Runtime.ExecutionOptions(LatentEbm.Inference.Runtime.ExecutionProvider.Cpu));
+            var manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!);
+            var md = new StringBuilder()
+                .AppendLine($"## Inference throughput: {parse.GetValue(bundle)}, ONNX Runtime CPU")
+                .AppendLine()
+                .AppendLine($"Command: `./latent-ebm bench inference --bundle {parse.GetValue(bundle)} --images {n} --batch {b}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. Posterior chain: {manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PosteriorLangevin).Steps} steps; prior chain: {manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PriorLangevin).Steps} steps; one Loop-node run per chain.")
+                .AppendLine()
+                .AppendLine("| operation | batch | images | seconds | images / s |")
+                .AppendLine("|---|---|---|---|---|");
+            var table = new Table().AddColumns("operation", "batch", "images", "seconds", "images / s");
+            foreach (var r in results)
+            {
+                string[] cells = [r.Operation, r.Batch.ToString(CultureInfo.InvariantCulture), r.Items.ToString(CultureInfo.InvariantCulture), r.Seconds.ToString("F2", CultureInfo.InvariantCulture), r.PerSecond.ToString("F0", CultureInfo.InvariantCulture)];
+                table.AddRow(cells);
+                md.AppendLine($"| {string.Join(" | ", cells)} |");
+            }
+            md.AppendLine().AppendLine($"Peak resident memory of the process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB.");
+            AnsiConsole.Write(table);
+            if (parse.GetValue(report) is string path)
+            {
+                MarkdownSections.Replace(path, "inference", md.ToString());
+                AnsiConsole.MarkupLineInterpolated($"Written to {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
     private static string Share(double part, double whole) => $"{part:F1} s ({100 * part / whole:F0}%)";
 
     private static Command ServeBench()
@@ -145,6 +189,7 @@ internal static class BenchCommand
                 double on = results.Single(r => r.Endpoint == endpoint && r.Batching && r.Concurrency == 32).RequestsPerSecond;
                 md.AppendLine().Append($"Micro-batching at 32 clients, {endpoint}: {on / off:F2}x the throughput without it.");
             }
+            md.AppendLine().AppendLine().Append($"Peak resident memory of the benchmark process (service, its sessions and the load-generating clients): {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB.");
             AnsiConsole.Write(table);
             AnsiConsole.WriteLine(md.ToString().Split('\n').Last(l => l.Length > 0));
             if (parse.GetValue(report) is string path)

@@ -103,8 +103,7 @@ public static class LatentEbmGraphs
     /// <summary>∇_z log p(z) = ∇f(z) - z / sigma0².</summary>
     private static OnnxValue GradLogPrior(GraphBuilder g, LatentEbmSpec spec, OnnxValue z)
     {
-        var acts = spec.Prior.Forward(g, z);
-        var gradF = spec.Prior.Backward(g, acts, g.OnesLike(acts[^1]));
+        var gradF = spec.Prior.GradientOfSum(g, z);
         return g.Sub(gradF, g.Mul(z, (float)(1 / (spec.Sigma0 * spec.Sigma0))));
     }
 

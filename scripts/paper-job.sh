@@ -29,7 +29,7 @@ mkdir -p "$RUNS/logs" "$RUNS/bundles"
     else
       # shellcheck disable=SC2086
       $LEBM train --dataset mnist --holdout-digit "$digit" --seed "$seed" --epochs "$EPOCHS" --prior "$prior" \
-        --score-weights standardized --threads "$THREADS" --out "$run" $extra
+        --score-weights standardized --validation-fraction 0.1 --threads "$THREADS" --out "$run" $extra
     fi
   fi
   if [ ! -f "$run/evaluation/report.json" ]; then

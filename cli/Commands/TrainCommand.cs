@@ -46,7 +46,7 @@ internal static class TrainCommand
         prior.AcceptOnlyFromAmong("ebm", "gaussian");
         var chainPrecision = new Option<string>("--chain-precision") { Description = "float32, or bfloat16 for the generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", DefaultValueFactory = _ => defaults.ChainPrecision };
         chainPrecision.AcceptOnlyFromAmong("float32", "bfloat16");
-        var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out to calibrate the standardized score", DefaultValueFactory = _ => defaults.ValidationFraction };
+        var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out (never trained on) to calibrate the standardized score; 0 trains on all of them, as the paper", DefaultValueFactory = _ => defaults.ValidationFraction };
 
         var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit, evaluate anomaly detection (report.json, scores.csv).")
         {

@@ -66,6 +66,10 @@ public class PriorAndPrecisionTests
         var config = new Configuration.AnomalyScoreConfig { Weights = "standardized" };
         Assert.Throws<ArgumentException>(() => config.ResolveWeights(0.3, 1));
         Assert.Equal(weights, config.ResolveWeights(0.3, 1, calibration));
+        // Asked for without a validation split, it fails before any training.
+        var run = new Configuration.TrainingConfig { HoldoutDigit = 4, Score = config };
+        Assert.Contains("validation", Assert.Throws<ArgumentException>(run.Validate).Message);
+        (run with { ValidationFraction = 0.1 }).Validate();
     }
 
     [Fact]

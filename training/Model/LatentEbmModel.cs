@@ -154,28 +154,3 @@ public sealed class LatentEbmModel
 
     private static ScalarType ParameterType(nn.Module module) => module.parameters().First().dtype;
 }
-
-/// <summary>
-/// The gradient of a chain's log density, z <c>[B, nz]</c> -> ∇_z log p <c>[B, nz]</c> (detached),
-/// with whatever it prepared for the chain (weight copies), released by <see cref="Dispose"/>.
-/// </summary>
-public sealed class LangevinTarget(Func<Tensor, Tensor> gradient, params IDisposable[] owned) : IDisposable
-{
-    /// <summary>∇_z log p(z).</summary>
-    public Tensor Gradient(Tensor z) => gradient(z);
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var o in owned) o.Dispose();
-    }
-}
-
-/// <summary>How <see cref="LatentEbmModel"/> differentiates its networks with respect to z.</summary>
-public enum InputGradientMethod
-{
-    /// <summary>Hand-written input VJPs (<see cref="IInputGradient"/>), no autograd graph.</summary>
-    Analytic,
-    /// <summary>torch.autograd.grad on a graph built per step; any module.</summary>
-    Autograd,
-}

@@ -45,6 +45,17 @@ internal static class Progress
         return terms!;
     }
 
+    public static ScoreCalibration Calibrate(TrainingRun run, LabeledImages validation, CancellationToken cancellation)
+    {
+        ScoreCalibration? calibration = null;
+        NewProgress().Start(ctx =>
+        {
+            var task = ctx.AddTask($"scoring {validation.Count} validation images", maxValue: validation.Count);
+            calibration = run.CalibrateScore(validation, n => { cancellation.ThrowIfCancellationRequested(); task.Value = n; });
+        });
+        return calibration!;
+    }
+
     public static void ShowReport(AnomalyReport report, string folder)
     {
         var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());

@@ -120,8 +120,7 @@ internal static class TrainCommand
             if (data.Validation is not null)
             {
                 // Calibrated on normal images held out of training; the test split chooses nothing.
-                calibration = ScoreCalibration.Measure(Progress.Score(run, data.Validation, "validation", cancellation));
-                calibration.Write(folder);
+                calibration = Progress.Calibrate(run, data.Validation, cancellation);
             }
             var watch = Stopwatch.StartNew();
             var terms = Progress.Score(run, data.Test, "test", cancellation);

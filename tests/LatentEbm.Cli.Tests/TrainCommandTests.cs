@@ -41,8 +41,10 @@ public class TrainCommandTests
         string data = SmallGzippedMnist();
         string run = Path.Combine(TestPaths.NewTempFolder(), "digit4");
         var (code, output) = CliRunner.Run("train", "--dataset", "mnist", "--holdout-digit", "4", "--epochs", "2", "--batch-size", "50",
-            "--out", run, "--data-dir", data, "--threads", "1", "--score-steps", "10");
+            "--out", run, "--data-dir", data, "--threads", "1", "--score-steps", "10", "--validation-fraction", "0.1", "--score-weights", "standardized");
         Assert.True(code == 0, output);
+        Assert.True(File.Exists(Path.Combine(run, "score_calibration.json")), output);
+        Assert.Contains("pr_auc with standardized weights", output);
 
         foreach (var file in new[] { "config.json", "metrics.csv", "prior_samples.png", "reconstructions.png", "report.json", "scores.csv" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing; output:\n{output}");
@@ -125,6 +127,16 @@ public class TrainCommandTests
         Assert.Equal(1, code);
         Assert.Contains(expected, output);
         Assert.DoesNotContain("   at ", output);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void StandardizedWeightsWithoutAValidationSplitFailBeforeTraining()
+    {
+        string run = Path.Combine(TestPaths.NewTempFolder(), "r");
+        var (code, output) = CliRunner.Run("train", "--holdout-digit", "4", "--score-weights", "standardized", "--epochs", "1", "--out", run);
+        Assert.Equal(1, code);
+        Assert.Contains("--validation-fraction", output);
         Assert.False(Directory.Exists(run));
     }
 

@@ -22,7 +22,7 @@ public class StudyTests
         using (var run = TrainingRun.Start(folder, config, SmallRuns.Mnist(100)))
         {
             run.TrainToEnd();
-            ScoreCalibration.Measure(run.ScoreImages(SmallRuns.Mnist(60))).Write(folder);
+            run.CalibrateScore(SmallRuns.Mnist(60));
         }
         var calibration = ScoreCalibration.Read(folder)!;
         Assert.Equal(0, calibration.EnergyStd);

@@ -148,6 +148,18 @@ public sealed class TrainingRun : IDisposable
     public ScoreTerms ScoreImages(LabeledImages images, Action<int>? onBatch = null) =>
         AnomalyScorer.Score(Trainer.Model, images, Config.Score, Config.Seed + 2, Trainer.Device, onBatch);
 
+    /// <summary>
+    /// Measures the score terms' spreads on <paramref name="validation"/> (normal images held out of
+    /// training) and writes <c>score_calibration.json</c>, which the <c>standardized</c> weights and
+    /// the exporter read.
+    /// </summary>
+    public ScoreCalibration CalibrateScore(LabeledImages validation, Action<int>? onBatch = null)
+    {
+        var calibration = ScoreCalibration.Measure(ScoreImages(validation, onBatch));
+        calibration.Write(Folder);
+        return calibration;
+    }
+
     private void WriteMetrics()
     {
         var csv = new StringBuilder(EpochMetrics.CsvHeader).Append('\n');

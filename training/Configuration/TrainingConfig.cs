@@ -35,10 +35,11 @@ public sealed record TrainingConfig
     public string Prior { get; init; } = "ebm";
 
     /// <summary>
-    /// Precision of the generator's matrix products in the posterior chain: <c>float32</c> (exact) or
-    /// <c>bfloat16</c> (mixed: products in bfloat16, tanh, the residual and the update in float32;
-    /// about twice as fast where the CPU has AVX512-BF16 or AMX, slower where it has not).
-    /// Parameter updates always run in float32.
+    /// Precision of the generator's layers in the training posterior chain: <c>float32</c> (exact) or
+    /// <c>bfloat16</c> (mixed: each layer's product and bias in bfloat16, so g(z) carries bfloat16
+    /// rounding; tanh, the residual x - g(z), the prior's gradient and the update in float32; about
+    /// twice as fast where the CPU has AVX512-BF16 or AMX, slower where it has not). Parameter updates,
+    /// scoring, calibration and export always run in float32.
     /// </summary>
     public string ChainPrecision { get; init; } = "float32";
 

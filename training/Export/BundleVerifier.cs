@@ -23,19 +23,22 @@ public sealed record ParityCheck(string Graph, string Quantity, int Batch, doubl
 /// with the same noise must match within relative error 1e-5. The shipped K-step chain graphs (Loop or
 /// unrolled) run against a float64 TorchSharp chain twice: at step size 0.01, where the chain is far
 /// from chaotic, within 1e-4; and at the model's own step size, where float32 rounding compounds over
-/// K steps (the posterior drift carries a 1/sigma² factor), within max(1e-2, 4 x the error of
-/// TorchSharp's own float32 chain). That floor is loose on purpose: two float32 chains that
-/// round differently drift apart chaotically (ONNX Runtime's has been 10 times TorchSharp's own
-/// error on a digit-1 model, 2.6e-3 against 2.5e-4), so a formula error must be caught by the
-/// small-step check, not by this one.
+/// K steps (the posterior drift carries a 1/sigma² factor), within max(1e-3, 4 x the error of
+/// TorchSharp's own float32 chain) on 90% of the rows. Not on every row: two float32 chains that
+/// round differently can end in different modes (one row of a digit-4 model ended 5.9e-2 away
+/// while TorchSharp's own float32 chain was 7.4e-3 away), so the bound is on the 90th percentile
+/// of the per-row error, and a formula error is caught by the tight small-step check.
 /// </summary>
 public static class BundleVerifier
 {
     /// <summary>Bound for single evaluations and one Langevin step.</summary>
     public const double SingleTolerance = 1e-5;
 
-    /// <summary>Floor of the bound for the bundle's whole K-step chains.</summary>
-    public const double ChainTolerance = 1e-2;
+    /// <summary>Floor of the bound for the bundle's whole K-step chains (on <see cref="ChainRowQuantile"/> of the rows).</summary>
+    public const double ChainTolerance = 1e-3;
+
+    /// <summary>Share of rows that must meet the whole-chain bound.</summary>
+    public const double ChainRowQuantile = 0.9;
 
     /// <summary>How many times TorchSharp's own float32 chain error ONNX's may reach.</summary>
     public const double ChainRoundingFactor = 4;
@@ -116,9 +119,13 @@ public static class BundleVerifier
                         continue;
                     }
                     var reference = Chain(model64, float64);
-                    double torchRounding = RelativeError(Floats(Chain(model, float32)), Floats(reference));
-                    Check(checks, role, $"z after {k} steps vs float64", b, bundle.Run(role, inputs)["z_out"].Data,
-                        reference, Math.Max(ChainTolerance, ChainRoundingFactor * torchRounding), torchRounding);
+                    // Whole chains at the model's step size are chaotic in float32: a row near a ridge of
+                    // log p can end in another mode after rounding alone. The bound holds for 90% of rows.
+                    float[] torch32 = Floats(Chain(model, float32)), referenceValues = Floats(reference);
+                    double torchRounding = RowQuantile(torch32, referenceValues, nz, ChainRowQuantile);
+                    float[] shipped = bundle.Run(role, inputs)["z_out"].Data;
+                    Check(checks, role, $"z after {k} steps vs float64 ({ChainRowQuantile:P0} of rows)", b, shipped, reference,
+                        Math.Max(ChainTolerance, ChainRoundingFactor * torchRounding), torchRounding, RowQuantile(shipped, referenceValues, nz, ChainRowQuantile));
 
                     // The shipped graph at a small step size: tight, so a wrong drift or noise scale cannot pass.
                     var smallReference = posterior
@@ -133,17 +140,30 @@ public static class BundleVerifier
         return checks;
     }
 
-    private static void Check(List<ParityCheck> checks, string graph, string quantity, int batch, float[] onnx, Tensor torchValue, double tolerance, double? torchFloat32 = null)
+    private static void Check(List<ParityCheck> checks, string graph, string quantity, int batch, float[] onnx, Tensor torchValue, double tolerance, double? torchFloat32 = null, double? error = null)
     {
         float[] expected = Floats(torchValue);
         if (onnx.Length != expected.Length)
             throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} has {onnx.Length} values, TorchSharp {expected.Length}");
         int bad = Array.FindIndex(onnx, v => !float.IsFinite(v));
         if (bad >= 0) throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} is not finite at index {bad}");
-        var check = new ParityCheck(graph, quantity, batch, RelativeError(onnx, expected), tolerance, torchFloat32);
+        var check = new ParityCheck(graph, quantity, batch, error ?? RelativeError(onnx, expected), tolerance, torchFloat32);
         checks.Add(check);
         if (!(check.RelativeError <= tolerance))
             throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} differs from TorchSharp by relative error {check.RelativeError:E2} (limit {tolerance:E0})");
+    }
+
+    /// <summary>The <paramref name="quantile"/> over rows of max_j |a_rj - b_rj| / max |b|.</summary>
+    private static double RowQuantile(float[] actual, float[] expected, int width, double quantile)
+    {
+        double scale = 1e-30;
+        foreach (var v in expected) scale = Math.Max(scale, Math.Abs((double)v));
+        var rows = new double[actual.Length / width];
+        for (int r = 0; r < rows.Length; r++)
+            for (int j = 0; j < width; j++)
+                rows[r] = Math.Max(rows[r], Math.Abs((double)actual[r * width + j] - expected[r * width + j]) / scale);
+        Array.Sort(rows);
+        return rows[Math.Min(rows.Length - 1, (int)Math.Ceiling(quantile * rows.Length) - 1)];
     }
 
     /// <summary>max |a - b| / max |b|.</summary>

@@ -9,9 +9,10 @@ namespace LatentEbm.Training.Model;
 /// <c>d_i = (d_{i+1} ⊙ act_i'(a_i)) W_i</c>.
 /// </summary>
 /// <remarks>
-/// Mixed precision: the matrix products run in <see cref="MlpLayers.MatmulType"/>; the last layer's
-/// pre-activation, its activation and everything the caller sees (output, upstream, result) stay in
-/// the input's type, so that residuals such as x - g(z) are formed at full precision.
+/// Mixed precision: every layer's product and bias run in <see cref="MlpLayers.MatmulType"/>; the last
+/// layer's pre-activation is then cast to the input's type, and its activation and everything the
+/// caller sees (output, upstream, result) stay there. The output therefore carries the matrix type's
+/// rounding (bfloat16: 8 significant bits), while residuals such as x - g(z) are formed in float32.
 /// The tensors belong to the caller's dispose scope.
 /// </remarks>
 public sealed class InputVjpTape

@@ -65,8 +65,9 @@ public sealed class LatentEbmModel
 
     /// <summary>
     /// Type of the generator's matrix products in the posterior chain's analytic gradient: null for
-    /// the parameters' own type (exact), or <c>bfloat16</c> (mixed precision: products in bfloat16,
-    /// the output pre-activation, tanh, the residual x - g(z) and the update in the parameters' type).
+    /// the parameters' own type (exact), or <c>bfloat16</c> (mixed precision: products and biases in
+    /// bfloat16, so the output pre-activation is bfloat16-rounded; tanh, the residual x - g(z) and the
+    /// update in the parameters' type).
     /// The prior network always runs in the parameters' type.
     /// </summary>
     public ScalarType? GeneratorMatmulType { get; set; }

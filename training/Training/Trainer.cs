@@ -24,6 +24,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly Tensor images;
     private readonly GaussianNoise noise;
+    private readonly ScalarType? chainMatmulType;
 
     /// <summary>Builds the networks, optimisers and noise source for <paramref name="config"/> and moves the training images to the device.</summary>
     /// <param name="config">Validated settings.</param>
@@ -38,7 +39,7 @@ public sealed class Trainer : IDisposable
         Device = new Device(config.Device);
         torch.manual_seed(config.Seed);
         (Prior, Generator, Model) = ModelFactory.Create(config, Device, train.Height, train.Width);
-        Model.GeneratorMatmulType = config.ChainPrecision == "bfloat16" ? bfloat16 : null;
+        chainMatmulType = config.ChainPrecision == "bfloat16" ? bfloat16 : null;
         if (GaussianPrior)
             using (no_grad())
             {
@@ -134,7 +135,18 @@ public sealed class Trainer : IDisposable
         var zPrior = GaussianPrior ? null : LangevinSampler.PriorChain(Model, NoiseStart(batch), Config.PriorSteps, Config.PriorStepSize, noise);
         timers[0].Stop();
         timers[1].Start();
-        var zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise);
+        // bfloat16 products (ChainPrecision) only in the training posterior chain; scoring, calibration
+        // and export run the exact chain.
+        Model.GeneratorMatmulType = chainMatmulType;
+        Tensor zPosterior;
+        try
+        {
+            zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise);
+        }
+        finally
+        {
+            Model.GeneratorMatmulType = null;
+        }
         timers[1].Stop();
         if (zPrior is not null) EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
         EnsureFinite(zPosterior, "posterior chain state z", epoch, iteration);

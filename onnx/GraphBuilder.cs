@@ -207,7 +207,19 @@ public sealed class GraphBuilder
         return Op("Expand", [Scalar(1f), shape], like.Shape);
     }
 
-    private static long[] Broadcast(OnnxValue a, OnnxValue b) => b.Rank > a.Rank ? b.Shape : a.Shape;
+    /// <summary>Numpy-style broadcast of two shapes (-1 = symbolic batch; a 1 takes the other side's size).</summary>
+    private static long[] Broadcast(OnnxValue a, OnnxValue b)
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        var shape = new long[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            long da = i < rank - a.Rank ? 1 : a.Shape[i - (rank - a.Rank)];
+            long db = i < rank - b.Rank ? 1 : b.Shape[i - (rank - b.Rank)];
+            shape[i] = da == 1 ? db : db == 1 ? da : da == -1 ? db : da;
+        }
+        return shape;
+    }
 
     /// <summary>Wraps the graph in a model with opset, IR version, producer and metadata (the model card).</summary>
     public ModelProto BuildModel(IReadOnlyDictionary<string, string>? metadata = null, string docString = "")

@@ -68,9 +68,19 @@ internal static class BenchCommand
         command.SetAction(parse =>
         {
             int t = parse.GetValue(threads), n = parse.GetValue(iterations);
+            if (t < 1 || n < 1) return Fail("--threads and --iterations must be at least 1");
             TorchSharp.torch.set_num_threads(t);
             var config = new LatentEbm.Training.Configuration.TrainingConfig { HoldoutDigit = 4 };
-            var data = LatentEbm.Training.Runs.RunData.Load(config, parse.GetValue(dataDir)!);
+            LatentEbm.Training.Runs.RunData data;
+            try
+            {
+                data = LatentEbm.Training.Runs.RunData.Load(config, parse.GetValue(dataDir)!);
+            }
+            catch (Exception e) when (e is IOException)
+            {
+                return Fail(e.Message);
+            }
+            if (n * config.BatchSize > data.Train.Count) return Fail($"--iterations {n} needs {n * config.BatchSize} images; the training split has {data.Train.Count}");
             var timings = TrainingBenchmark.Run(config, data.Train, n);
             int perEpoch = data.Train.Count / config.BatchSize;
             double before = timings[0].Metrics.Seconds / n;
@@ -117,11 +127,21 @@ internal static class BenchCommand
         };
         command.SetAction(parse =>
         {
-            var test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+            if (parse.GetValue(count) < 1 || parse.GetValue(batch) < 1) return Fail("--images and --batch must be at least 1");
+            LatentEbm.Data.Datasets.LabeledImages test;
+            LatentEbm.Inference.Bundles.BundleManifest manifest;
+            try
+            {
+                test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+                manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!);
+            }
+            catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException)
+            {
+                return Fail(e.Message);
+            }
             int n = Math.Min(parse.GetValue(count), test.Count), b = parse.GetValue(batch);
             var results = LatentEbm.Inference.Benchmarks.InferenceBenchmark.Run(parse.GetValue(bundle)!, test.Pixels, n, b,
                 new LatentEbm.Inference.Runtime.ExecutionOptions(LatentEbm.Inference.Runtime.ExecutionProvider.Cpu));
-            var manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!);
             var md = new StringBuilder()
                 .AppendLine($"## Inference throughput: {parse.GetValue(bundle)}, ONNX Runtime CPU")
                 .AppendLine()
@@ -146,6 +166,12 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
     }
 
     private static string Share(double part, double whole) => $"{part:F1} s ({100 * part / whole:F0}%)";

@@ -40,7 +40,7 @@ internal static class TrainCommand
         var device = new Option<string>("--device") { Description = "Torch device (cpu; cuda where a CUDA libtorch is installed)", DefaultValueFactory = _ => defaults.Device };
         var scoreSteps = new Option<int>("--score-steps") { Description = "Test-time posterior chain length", DefaultValueFactory = _ => defaults.Score.Steps };
         var scoreNoise = new Option<bool>("--score-noise") { Description = "Add Langevin noise in the test-time chain" };
-        var scoreWeights = new Option<string>("--score-weights") { Description = "log_joint (PAPER.md) or later_work", DefaultValueFactory = _ => defaults.Score.Weights };
+        var scoreWeights = new Option<string>("--score-weights") { Description = "log_joint (PAPER.md), later_work, or standardized (calibrated on the validation split; needs --validation-fraction)", DefaultValueFactory = _ => defaults.Score.Weights };
         scoreWeights.AcceptOnlyFromAmong(AnomalyScoreConfig.WeightNames);
         var prior = new Option<string>("--prior") { Description = "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", DefaultValueFactory = _ => defaults.Prior };
         prior.AcceptOnlyFromAmong("ebm", "gaussian");
@@ -107,6 +107,10 @@ internal static class TrainCommand
             if (!resume) EnsureWritableFolder(folder);
             AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {config.Dataset}{(config.HoldoutDigit is int d ? $", digit {d} held out" : "")} from {dataRoot}");
             var data = RunData.Load(config, dataRoot);
+            if (config.Score.Weights == "standardized" && config.HoldoutDigit is not null && (data.Validation?.Count ?? 0) < 2)
+                throw new ArgumentException($"--validation-fraction {config.ValidationFraction} leaves {data.Validation?.Count ?? 0} validation images; the standardized score needs at least 2");
+            if (config.HoldoutDigit is null && config.ValidationFraction > 0)
+                Console.Error.WriteLine("warning: --validation-fraction applies only with --holdout-digit; ignored");
             using var run = resume ? TrainingRun.Resume(folder, data.Train, epochs) : TrainingRun.Start(folder, config, data.Train);
             AnsiConsole.MarkupLineInterpolated($"{data.Train.Count} training images, {run.Trainer.IterationsPerEpoch} iterations per epoch, {run.Config.Epochs} epochs; {(run.History.Count > 0 ? $"resuming after epoch {run.History.Count}" : "starting")} in {folder}");
             Progress.Train(run, cancellation);

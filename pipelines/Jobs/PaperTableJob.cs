@@ -55,16 +55,23 @@ public static partial class PaperTableJob
             var e = Read(evaluation);
             var t = Read(train);
             var config = Read(Path.Combine(folder, "config.json"));
-            var score = t["score"]!.AsObject();
-            var metrics = File.ReadAllLines(Path.Combine(folder, "metrics.csv")).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
-            string quality = Path.Combine(folder, "sample_quality.json");
-            cells.Add(new PaperCell(m.Groups[1].Value, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), folder,
-                Number(e, "pr_auc"), Number(e, "average_precision"), Number(e, "auprc_mlnet"), Number(e, "auroc"), Number(e, "prevalence"),
-                score["pr_auc_by_weights"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
-                t["pr_auc_by_term"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
-                config["epochs"]!.GetValue<int>(), metrics.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture)), Number(t, "train_seconds"),
-                score["torch_threads"]!.GetValue<int>(), score["peak_working_set_mib"]!.GetValue<double>(),
-                File.Exists(quality) ? Read(quality) : null));
+            string metricsPath = Path.Combine(folder, "metrics.csv"), quality = Path.Combine(folder, "sample_quality.json");
+            try
+            {
+                var score = t["score"]!.AsObject();
+                var metrics = File.ReadAllLines(metricsPath).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
+                cells.Add(new PaperCell(m.Groups[1].Value, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), folder,
+                    Number(e, "pr_auc"), Number(e, "average_precision"), Number(e, "auprc_mlnet"), Number(e, "auroc"), Number(e, "prevalence"),
+                    score["pr_auc_by_weights"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
+                    t["pr_auc_by_term"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
+                    config["epochs"]!.GetValue<int>(), metrics.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture)), Number(t, "train_seconds"),
+                    score["torch_threads"]!.GetValue<int>(), score["peak_working_set_mib"]!.GetValue<double>(),
+                    File.Exists(quality) ? Read(quality) : null));
+            }
+            catch (Exception x) when (x is NullReferenceException or InvalidOperationException or FormatException or IndexOutOfRangeException or KeyNotFoundException)
+            {
+                throw new IOException($"{folder}: report.json, config.json or metrics.csv lacks a field of a paper-table run ({x.Message}); was it made by scripts/paper-job.sh?", x);
+            }
         }
         return cells;
     }
@@ -86,7 +93,7 @@ public static partial class PaperTableJob
           .AppendLine()
           .AppendLine("Protocol (PAPER.md, \"Anomaly detection on MNIST\"): one digit held out as the anomaly class over all 70,000 images; the normal images shuffled with split seed 42, 80% for training (of which the last 10% is a validation split that is never trained on) and 20% plus every held-out image for test; anomaly = positive class. AUPRC is `pr_auc`, the trapezoid area between distinct thresholds (scikit-learn `auc(recall, precision)`), of the exported bundle scored through the ML.NET evaluation job (`latent-ebm evaluate anomaly`). Every run's last epoch is reported: nothing is selected on the test split.")
           .AppendLine()
-          .AppendLine("Anomaly score: `standardized`, i.e. |x - g(z)|² / sd + E(z) / sd, both spreads measured on the validation split (normal training images held out of training), at z from a noiseless 40-step posterior chain (s = 0.1). The score's composition was fixed before any test number was seen; the ablation below shows the alternatives on the same chains.")
+          .AppendLine("Anomaly score: `standardized`, i.e. |x - g(z)|² / sd + E(z) / sd at z from the test-time posterior chain (noiseless, 40 steps of s = 0.1 unless the runs say otherwise), both spreads measured on the validation split (normal training images held out of training). The validation split holds no anomalies, so it sets the two scales, not the composition: that (squared error and energy, without |z|²) was fixed from PAPER.md's reported measurements before this repository's first test number was seen. The ablation below shows the alternatives on the same chains.")
           .AppendLine()
           .AppendLine("## AUPRC per held-out digit")
           .AppendLine()
@@ -173,7 +180,7 @@ public static partial class PaperTableJob
         if (gaussian.Count > 0)
         {
             md.AppendLine().AppendLine("## What the EBM prior buys: the same generator with a Gaussian prior (f = 0)").AppendLine()
-              .AppendLine("Same generator, posterior chain, epochs, seed and score calibration; the Gaussian prior has no prior chain and no prior update (alternating back-propagation), and its standardized score is the reconstruction term alone (E = 0). Fréchet distance: between 10,000 decoded prior samples and the normal test images, in the 128-wide penultimate features of the shipped MNIST classifier (`models/mnist-classifier`): a proxy for sample quality, **not Inception FID** and not comparable with published FIDs. The data floor is the same distance between as many training images and the test images. Reconstruction MSE is per pixel on the [-1, 1] scale over the normal test images, through the test-time posterior chain.").AppendLine()
+              .AppendLine("Same generator, posterior chain, epochs, seed and score calibration, on the digits where the baseline ran; the Gaussian prior has no prior chain and no prior update (alternating back-propagation), and its standardized score is the reconstruction term alone (E = 0). Fréchet distance: between 10,000 decoded prior samples and the normal test images, in the 128-wide penultimate features of the shipped MNIST classifier (`models/mnist-classifier`): a proxy for sample quality, **not Inception FID** and not comparable with published FIDs. The data floor is the same distance between as many training images and the test images. (The classifier was trained on the MNIST train split, which holds most of the protocol's normal test images; that does not favour either prior.) Reconstruction MSE is per pixel on the [-1, 1] scale over the normal test images, through the test-time posterior chain.").AppendLine()
               .AppendLine("| digit held out | prior | pr_auc | reconstruction MSE | Fréchet distance (classifier features) | data floor |").AppendLine("|---|---|---|---|---|---|");
             var rows = new JsonArray();
             foreach (int d in digits)
@@ -196,8 +203,8 @@ public static partial class PaperTableJob
         var first = ebm[0];
         md.AppendLine().AppendLine("## Commands").AppendLine()
           .AppendLine("```sh")
-          .AppendLine($"make paper-table   # = EPOCHS={first.Epochs} SEEDS='1 2 3' JOBS=2 THREADS={first.Threads} ./scripts/paper-table.sh")
-          .AppendLine("# each run (scripts/paper-job.sh), for D in 1 4 5 7 9 and S in 1 2 3; PRIOR ebm, or gaussian for the baseline:")
+          .AppendLine($"make paper-table EPOCHS={first.Epochs} THREADS={first.Threads} SEEDS='{string.Join(' ', ebm.Select(c => c.Seed).Distinct().Order())}'   # scripts/paper-table.sh")
+          .AppendLine($"# each run (scripts/paper-job.sh), for D in {string.Join(' ', digits)} and each seed S; PRIOR ebm, or gaussian for the baseline (the digits of its table):")
           .AppendLine($"./latent-ebm train --dataset mnist --holdout-digit D --seed S --epochs {first.Epochs} --prior PRIOR --score-weights standardized --validation-fraction 0.1 --threads {first.Threads} --out runs/paper/PRIOR-digitD-seedS")
           .AppendLine("./latent-ebm export --run runs/paper/PRIOR-digitD-seedS --out models/lebm-digitD   # seed 1 of ebm; the others under runs/paper/bundles/")
           .AppendLine("./latent-ebm evaluate anomaly --bundle models/lebm-digitD --out runs/paper/PRIOR-digitD-seedS/evaluation")

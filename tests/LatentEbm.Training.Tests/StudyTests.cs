@@ -33,6 +33,11 @@ public class StudyTests
         Assert.Equal(1 / calibration.SquaredErrorStd, opened.Manifest.Score.ReconstructionWeight, 12);
         Assert.Equal(0, opened.Manifest.Score.EnergyWeight);
         Assert.Equal(0, opened.Manifest.Score.LatentNormWeight);
+        Assert.Equal(1, calibration.Epoch);
+        // A calibration of another epoch than the checkpoint is refused, not silently baked in.
+        (calibration with { Epoch = 7 }).Write(folder);
+        var stale = Assert.Throws<RunFolderException>(() => BundleExporter.Export(folder, Path.Combine(TestPaths.NewTempFolder(), "stale"), ChainForm.Loop, [1]));
+        Assert.Contains("epoch 7", stale.Message);
         // The exported prior is f = 0.
         var f = opened.Run(BundleRoles.PriorEnergy, ("z", new float[] { 3, -1, 2, 0.5f }, [1, 4]))["f"];
         Assert.Equal(0f, f.Data[0]);

@@ -44,7 +44,8 @@ public sealed class FeatureExtractor : IDisposable
     {
         int width = pixels.Length / Math.Max(1, count);
         using var input = OrtValue.CreateTensorValueFromMemory(pixels, [count, width]);
-        using var outputs = session.Run(new RunOptions(), ["x"], [input], ["features"]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, ["x"], [input], ["features"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 

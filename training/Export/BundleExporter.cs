@@ -56,7 +56,10 @@ public static class BundleExporter
         prior64.to(torch.float64);
         generator64.to(torch.float64);
         var spec = new LatentEbmSpec(ModuleExporter.Prior(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
-        var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0, Evaluation.ScoreCalibration.Read(runFolder));
+        var calibration = Evaluation.ScoreCalibration.Read(runFolder);
+        if (config.Score.Weights == "standardized" && calibration?.Epoch is int calibrated && calibrated != checkpointManifest.Epoch)
+            throw new RunFolderException(runFolder, $"{Evaluation.ScoreCalibration.FileName} was measured after epoch {calibrated}, but the newest checkpoint is epoch {checkpointManifest.Epoch}; finish the run (train --resume) so that it is measured again");
+        var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0, calibration);
 
         string name = Path.GetFileName(Path.GetFullPath(outFolder).TrimEnd('/'));
         var card = new Dictionary<string, string>

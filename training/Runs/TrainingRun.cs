@@ -155,7 +155,7 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     public ScoreCalibration CalibrateScore(LabeledImages validation, Action<int>? onBatch = null)
     {
-        var calibration = ScoreCalibration.Measure(ScoreImages(validation, onBatch));
+        var calibration = ScoreCalibration.Measure(ScoreImages(validation, onBatch), Trainer.EpochsCompleted);
         calibration.Write(Folder);
         return calibration;
     }

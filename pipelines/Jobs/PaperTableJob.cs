@@ -183,8 +183,8 @@ public static partial class PaperTableJob
               .AppendLine("Same generator, posterior chain, epochs, seed and score calibration, on the digits where the baseline ran; the Gaussian prior has no prior chain and no prior update (alternating back-propagation), and its standardized score is the reconstruction term alone (E = 0). Fréchet distance: between 10,000 decoded prior samples and the normal test images, in the 128-wide penultimate features of the shipped MNIST classifier (`models/mnist-classifier`): a proxy for sample quality, **not Inception FID** and not comparable with published FIDs. The data floor is the same distance between as many training images and the test images. (The classifier was trained on the MNIST train split, which holds most of the protocol's normal test images; that does not favour either prior.) Reconstruction MSE is per pixel on the [-1, 1] scale over the normal test images, through the test-time posterior chain.").AppendLine()
               .AppendLine("| digit held out | prior | pr_auc | reconstruction MSE | Fréchet distance (classifier features) | data floor |").AppendLine("|---|---|---|---|---|---|");
             var rows = new JsonArray();
-            foreach (int d in digits)
-                foreach (var c in new[] { ebm.FirstOrDefault(c => c.Digit == d && c.Seed == 1), gaussian.FirstOrDefault(c => c.Digit == d) })
+            foreach (int d in digits.Where(d => gaussian.Any(c => c.Digit == d)))
+                foreach (var c in new[] { ebm.FirstOrDefault(c => c.Digit == d && c.Seed == gaussian.First(g => g.Digit == d).Seed), gaussian.First(c => c.Digit == d) })
                 {
                     if (c is null) continue;
                     var q = c.SampleQuality;

@@ -102,7 +102,8 @@ public class LangevinPropertyTests
         var model = new LatentEbmModel(prior, generator, nz, sigma: 0.3, sigma0: 1.2);
         var z = randn(9, nz, dtype: float64) * 2;
         var x = rand(9, 1, 4, 5, dtype: float64) * 2 - 1;
-        Assert.Equal(InputGradientMethod.Analytic, model.GradientMethod);
+        Assert.Equal(InputGradientMethod.Autograd, model.GradientMethod); // the default: fastest in float32
+        model.GradientMethod = InputGradientMethod.Analytic;
         var analytic = (model.GradLogPrior(z), model.GradLogPosterior(x, z));
         model.GradientMethod = InputGradientMethod.Autograd;
         var reference = (model.GradLogPrior(z), model.GradLogPosterior(x, z));
@@ -111,6 +112,19 @@ public class LangevinPropertyTests
         // No parameter picked up a gradient or an autograd graph.
         Assert.All(prior.parameters().Concat(generator.parameters()), p => Assert.True(p.grad is null));
         Assert.False(analytic.Item2.requires_grad);
+    }
+
+    [Fact]
+    public void ASingleLayerPriorTakesTheGeneralAnalyticPath()
+    {
+        torch.manual_seed(3);
+        using var prior = new PriorEnergyMlp([4, 1], "gelu");
+        prior.to(float64);
+        var model = new LatentEbmModel(prior, nn.Identity(), 4, sigma: 1, sigma0: 2) { GradientMethod = InputGradientMethod.Analytic };
+        var z = randn(5, 4, dtype: float64);
+        // f(z) = w·z + b: ∇ log p = w - z / sigma0^2.
+        var expected = prior.Linears[0].weight!.expand(5, 4) - z / 4;
+        Assert.True((model.GradLogPrior(z) - expected).abs().max().item<double>() < 1e-14);
     }
 
     [Fact]

@@ -22,22 +22,21 @@ public static class Activations
     };
 
     /// <summary>
-    /// act(a) and act'(a) element-wise: <c>leaky_relu</c> (1 or 0.2), <c>gelu</c>
-    /// (Φ(a) + a φ(a), the exact erf form), <c>tanh</c> (1 - tanh²(a)), or null for the identity
-    /// (derivative null).
+    /// act(a) element-wise, and what <see cref="Backward"/> needs to multiply an upstream gradient by
+    /// act'(a): <c>leaky_relu</c> (keeps a; act' is 1 or 0.2), <c>gelu</c> (Φ(a) + a φ(a), the exact erf
+    /// form), <c>tanh</c> (1 - tanh²(a)), or null for the identity (nothing kept).
     /// </summary>
     /// <param name="name">Activation name or null.</param>
     /// <param name="a">Pre-activation, any shape.</param>
     /// <exception cref="ArgumentException">Unknown name.</exception>
-    public static (Tensor Value, Tensor? Derivative) WithDerivative(string? name, Tensor a)
+    public static (Tensor Value, Tensor? Saved) Forward(string? name, Tensor a)
     {
         switch (name)
         {
             case null:
                 return (a, null);
             case "leaky_relu":
-                var slope = a.gt(0).to(a.dtype) * (1 - LeakySlope) + LeakySlope;
-                return (a * slope, slope);
+                return (nn.functional.leaky_relu(a, LeakySlope), a);
             case "gelu":
                 var cdf = 0.5 * (1 + special.erf(a * Math.Sqrt(0.5)));
                 var pdf = (a.square() * -0.5).exp() * (1 / Math.Sqrt(2 * Math.PI));
@@ -49,4 +48,12 @@ public static class Activations
                 throw new ArgumentException($"unknown activation '{name}' (leaky_relu, gelu or tanh)");
         }
     }
+
+    /// <summary>upstream ⊙ act'(a), from what <see cref="Forward"/> saved.</summary>
+    public static Tensor Backward(string? name, Tensor upstream, Tensor? saved) => name switch
+    {
+        null => upstream,
+        "leaky_relu" => where(saved!.gt(0), upstream, upstream * LeakySlope),
+        _ => upstream * saved!,
+    };
 }

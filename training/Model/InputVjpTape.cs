@@ -39,14 +39,45 @@ public sealed class InputVjpTape
     {
         using var noGrad = no_grad();
         var slopes = new Tensor?[layers.Count];
-        Tensor h = input.to(layers.MatmulType);
+        Tensor h = input.dtype == layers.MatmulType ? input : input.to(layers.MatmulType);
         for (int i = 0; i < layers.Count; i++)
         {
             var a = nn.functional.linear(h, layers.Weight(i), layers.Bias(i));
-            if (i == layers.Count - 1) a = a.to(input.dtype);
-            (h, slopes[i]) = Activations.WithDerivative(layers.Activation(i), a);
+            if (i == layers.Count - 1 && a.dtype != input.dtype) a = a.to(input.dtype);
+            (h, slopes[i]) = Activations.Forward(layers.Activation(i), a);
         }
         return new InputVjpTape(h, layers, slopes, input.dtype);
+    }
+
+    /// <summary>
+    /// ∇_input Σ_rows out for an MLP with one output per row whose last layer has no activation: the
+    /// VJP of that layer with upstream 1 is its weight row, so the layer itself is never run (the row
+    /// broadcasts over the batch in the activation's VJP below it).
+    /// </summary>
+    /// <param name="layers">The layers; the last is <c>Linear(h, 1)</c> without activation, after an activation.</param>
+    /// <param name="input">Input <c>[B, n_in]</c>.</param>
+    /// <returns><c>[B, n_in]</c>, in the input's type.</returns>
+    /// <exception cref="ArgumentException">The network does not end that way.</exception>
+    public static Tensor GradientOfSum(MlpLayers layers, Tensor input)
+    {
+        if (!SupportsGradientOfSum(layers)) throw new ArgumentException("GradientOfSum needs an MLP ending in an activation and then Linear(h, 1)");
+        int last = layers.Count - 1;
+        using var noGrad = no_grad();
+        var saved = new Tensor?[last];
+        Tensor h = input.dtype == layers.MatmulType ? input : input.to(layers.MatmulType);
+        for (int i = 0; i < last; i++)
+            (h, saved[i]) = Activations.Forward(layers.Activation(i), nn.functional.linear(h, layers.Weight(i), layers.Bias(i)));
+        Tensor d = layers.Weight(last);
+        for (int i = last - 1; i >= 0; i--)
+            d = Activations.Backward(layers.Activation(i), d, saved[i]).mm(layers.Weight(i));
+        return d.dtype == input.dtype ? d : d.to(input.dtype);
+    }
+
+    /// <summary>Whether <see cref="GradientOfSum"/> applies: an activation, then a last <c>Linear(h, 1)</c> without one.</summary>
+    public static bool SupportsGradientOfSum(MlpLayers layers)
+    {
+        int last = layers.Count - 1;
+        return last >= 1 && layers.Weight(last).shape[0] == 1 && layers.Activation(last) is null && layers.Activation(last - 1) is not null;
     }
 
     /// <summary>u^T ∂out/∂input.</summary>
@@ -58,9 +89,10 @@ public sealed class InputVjpTape
         Tensor d = upstream;
         for (int i = layers.Count - 1; i >= 0; i--)
         {
-            if (slopes[i] is Tensor slope) d = d * slope;
-            d = d.to(layers.MatmulType).mm(layers.Weight(i));
+            d = Activations.Backward(layers.Activation(i), d, slopes[i]);
+            if (d.dtype != layers.MatmulType) d = d.to(layers.MatmulType);
+            d = d.mm(layers.Weight(i));
         }
-        return d.to(outerType);
+        return d.dtype == outerType ? d : d.to(outerType);
     }
 }

@@ -44,15 +44,17 @@ public sealed class LatentEbmModel
     public double Sigma0 { get; }
 
     /// <summary>
-    /// How the chains' gradients are computed. <see cref="InputGradientMethod.Analytic"/> (the default
-    /// when the networks implement <see cref="IInputGradient"/>) runs one forward pass and a hand-written
-    /// input VJP without autograd; <see cref="InputGradientMethod.Autograd"/> builds an autograd graph per
-    /// step and works for any module. Both give the same values up to float rounding (tested).
+    /// How the chains' gradients are computed: <see cref="InputGradientMethod.Autograd"/> (the default:
+    /// an autograd graph per step, the fastest in float32 for these small MLPs on CPU, measured in
+    /// docs/benchmarks.md) or <see cref="InputGradientMethod.Analytic"/> (one forward pass and a
+    /// hand-written input VJP, for networks that implement <see cref="IInputGradient"/>). The posterior
+    /// chain always takes the analytic path when <see cref="GeneratorMatmulType"/> asks for mixed
+    /// precision. Both give the same values up to float rounding (tested).
     /// </summary>
     /// <exception cref="NotSupportedException">Set to Analytic for a network without <see cref="IInputGradient"/>.</exception>
     public InputGradientMethod GradientMethod
     {
-        get => method ?? (Prior is IInputGradient ? InputGradientMethod.Analytic : InputGradientMethod.Autograd);
+        get => method;
         set
         {
             if (value == InputGradientMethod.Analytic && Prior is not IInputGradient)
@@ -61,7 +63,7 @@ public sealed class LatentEbmModel
         }
     }
 
-    private InputGradientMethod? method;
+    private InputGradientMethod method = InputGradientMethod.Autograd;
 
     /// <summary>
     /// Type of the generator's matrix products in the posterior chain's analytic gradient: null for
@@ -110,7 +112,7 @@ public sealed class LatentEbmModel
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            return GradF(prior, z).sub_(z / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
+            return GradF(prior, z).add_(z, -1 / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
         }, prior);
     }
 
@@ -120,9 +122,13 @@ public sealed class LatentEbmModel
     /// </summary>
     public LangevinTarget PosteriorTarget(Tensor x)
     {
-        if (GradientMethod == InputGradientMethod.Autograd || Generator is not IInputGradient generatorVjp)
+        bool mixed = GeneratorMatmulType is ScalarType type && type != ParameterType(Generator);
+        if ((GradientMethod == InputGradientMethod.Autograd && !mixed) || Generator is not IInputGradient generatorVjp || Prior is not IInputGradient)
+        {
+            if (mixed) throw new NotSupportedException($"mixed-precision posterior chains need networks with {nameof(IInputGradient)}");
             return new LangevinTarget(z => AutogradGradient(z, zz =>
                 Prior.forward(zz).sum() - (x - Generator.forward(zz)).square().sum() / (2 * Sigma * Sigma)));
+        }
         var prior = ((IInputGradient)Prior).LayersFor(ParameterType(Prior));
         var generator = generatorVjp.LayersFor(GeneratorMatmulType ?? ParameterType(Generator));
         return new LangevinTarget(z =>
@@ -132,7 +138,7 @@ public sealed class LatentEbmModel
             // ∇_z of -|x - g(z)|^2 / (2 sigma^2) is J_g^T (x - g(z)) / sigma^2.
             var tape = generator.Forward(z);
             var upstream = x.reshape(tape.Output.shape).sub(tape.Output).mul_(1 / (Sigma * Sigma));
-            return tape.Backward(upstream).add_(GradF(prior, z)).sub_(z / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
+            return tape.Backward(upstream).add_(GradF(prior, z)).add_(z, -1 / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
         }, prior, generator);
     }
 
@@ -149,6 +155,7 @@ public sealed class LatentEbmModel
     /// <summary>∇_z f_alpha(z) <c>[B, nz]</c> by the prior's analytic input VJP with upstream 1.</summary>
     private static Tensor GradF(MlpLayers prior, Tensor z)
     {
+        if (InputVjpTape.SupportsGradientOfSum(prior)) return InputVjpTape.GradientOfSum(prior, z);
         var tape = prior.Forward(z);
         return tape.Backward(ones_like(tape.Output));
     }

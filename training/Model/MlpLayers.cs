@@ -6,7 +6,7 @@ namespace LatentEbm.Training.Model;
 /// <summary>
 /// The layers of an MLP <c>h_{i+1} = act_i(h_i W_i^T + b_i)</c> as used by the hand-written input
 /// VJP: weights and biases in the type of the matrix products, and the activation after each layer
-/// (<see cref="Activations.WithDerivative"/> names, or null for none). Disposes the weight copies it
+/// (<see cref="Activations.Forward"/> names, or null for none). Disposes the weight copies it
 /// owns (none when the matrix type is the parameters' own).
 /// </summary>
 public sealed class MlpLayers : IDisposable

@@ -162,7 +162,10 @@ internal static class TrainCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("cancelled: the newest checkpoint is intact; continue with --resume");
+            bool anyCheckpoint = Directory.Exists(Path.Combine(folder, "checkpoints")) && Directory.EnumerateDirectories(Path.Combine(folder, "checkpoints"), "epoch-*").Any();
+            Console.Error.WriteLine(anyCheckpoint
+                ? "cancelled: the newest checkpoint is intact; continue with --resume"
+                : "cancelled before the first epoch ended: no checkpoint yet; --resume starts the run over");
             return 130;
         }
         // IdxFormatException, CheckpointException and RunFolderException are IOExceptions.

@@ -38,7 +38,7 @@ public static class InferenceBenchmark
             call(0, Math.Min(batch, count)); // warm-up
             var watch = Stopwatch.StartNew();
             for (int start = 0; start < count; start += batch) call(start, Math.Min(batch, count - start));
-            return new Throughput(name, batch, count, watch.Elapsed.TotalSeconds);
+            return new Throughput(name, Math.Min(batch, count), count, watch.Elapsed.TotalSeconds);
         }
         return
         [

@@ -46,7 +46,7 @@ public static partial class PaperTableJob
     public static IReadOnlyList<PaperCell> Collect(string runsFolder)
     {
         var cells = new List<PaperCell>();
-        if (!Directory.Exists(runsFolder)) throw new DirectoryNotFoundException($"{runsFolder}: no runs; run `make paper-table` first");
+        if (!Directory.Exists(runsFolder)) throw new DirectoryNotFoundException($"{runsFolder}: no such folder; `make paper-table` writes its runs to runs/paper");
         foreach (var folder in Directory.GetDirectories(runsFolder).Order(StringComparer.Ordinal))
         {
             var m = RunName().Match(Path.GetFileName(folder));
@@ -61,7 +61,7 @@ public static partial class PaperTableJob
                 var score = t["score"]!.AsObject();
                 var metrics = File.ReadAllLines(metricsPath).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
                 cells.Add(new PaperCell(m.Groups[1].Value, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), folder,
-                    Number(e, "pr_auc"), Number(e, "average_precision"), Number(e, "auprc_mlnet"), Number(e, "auroc"), Number(e, "prevalence"),
+                    Metric(e, "pr_auc", evaluation), Metric(e, "average_precision", evaluation), Metric(e, "auprc_mlnet", evaluation), Metric(e, "auroc", evaluation), Metric(e, "prevalence", evaluation),
                     score["pr_auc_by_weights"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
                     t["pr_auc_by_term"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
                     config["epochs"]!.GetValue<int>(), metrics.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture)), Number(t, "train_seconds"),
@@ -85,7 +85,7 @@ public static partial class PaperTableJob
     public static (string Markdown, JsonObject Json) Write(IReadOnlyList<PaperCell> cells, string outFolder, string budget, IReadOnlyDictionary<int, string> bundles)
     {
         var ebm = cells.Where(c => c.Variant == "ebm").ToList();
-        if (ebm.Count == 0) throw new ArgumentException("no finished ebm run to report");
+        if (ebm.Count == 0) throw new ArgumentException("no finished ebm run (a folder ebm-digitD-seedS with report.json and evaluation/report.json) to report");
         int[] digits = [.. PaperRows.Digits.Where(d => ebm.Any(c => c.Digit == d))];
         var json = new JsonObject();
         var md = new StringBuilder();
@@ -243,6 +243,21 @@ public static partial class PaperTableJob
     }
 
     private static double Number(JsonObject o, string key) => o[key]?.GetValue<double>() ?? throw new IOException($"missing '{key}'");
+
+    private static double Metric(JsonObject o, string key, string path)
+    {
+        double value;
+        try
+        {
+            value = Number(o, key);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException)
+        {
+            throw new IOException($"{path}: '{key}' is missing or not a number", e);
+        }
+        if (!(value is >= 0 and <= 1)) throw new IOException($"{path}: '{key}' is {value}, outside [0, 1]");
+        return value;
+    }
 
     private static double Std(double[] v)
     {

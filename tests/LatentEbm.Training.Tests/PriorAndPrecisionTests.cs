@@ -70,6 +70,10 @@ public class PriorAndPrecisionTests
         var run = new Configuration.TrainingConfig { HoldoutDigit = 4, Score = config };
         Assert.Contains("validation", Assert.Throws<ArgumentException>(run.Validate).Message);
         (run with { ValidationFraction = 0.1 }).Validate();
+        // A calibration file with impossible spreads is a typed error naming it, not silent zero weights.
+        string folder = LatentEbm.Tests.Shared.TestPaths.NewTempFolder();
+        File.WriteAllText(Path.Combine(folder, ScoreCalibration.FileName), """{"validation_images": 5000, "squared_error_std": 25, "energy_std": -1.6, "latent_norm_std": 1}""");
+        Assert.Contains(ScoreCalibration.FileName, Assert.Throws<IOException>(() => ScoreCalibration.Read(folder)).Message);
     }
 
     [Fact]

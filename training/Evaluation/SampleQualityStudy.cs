@@ -35,6 +35,9 @@ public sealed record SampleQualityReport(string Prior, int Samples, double Frech
 /// </summary>
 public static class SampleQualityStudy
 {
+    /// <summary>Width of the shipped classifier's features: fewer samples than this leave the covariances singular.</summary>
+    private const int FeatureDimensionFloor = 128;
+
     /// <summary>Runs the study on the newest checkpoint of <paramref name="runFolder"/> and writes <c>sample_quality.json</c> there.</summary>
     /// <param name="runFolder">A run trained with a held-out digit.</param>
     /// <param name="dataRoot">Datasets folder.</param>
@@ -45,7 +48,8 @@ public static class SampleQualityStudy
     /// <exception cref="IOException">The classifier is missing or damaged.</exception>
     public static SampleQualityReport Run(string runFolder, string dataRoot, string classifierFolder, int samples = 10_000, int seed = 1)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(samples, 2);
+        if (samples <= FeatureDimensionFloor)
+            throw new ArgumentException($"--samples must exceed the classifier's {FeatureDimensionFloor} features (a Fréchet distance needs full-rank covariances); got {samples}");
         var config = TrainingRun.ReadConfig(runFolder);
         if (config.HoldoutDigit is null) throw new RunFolderException(runFolder, "holds out no digit; the study compares with the normal test images of the protocol");
         string checkpoint = new CheckpointStore(runFolder).Latest() ?? throw new RunFolderException(runFolder, "has no checkpoint");

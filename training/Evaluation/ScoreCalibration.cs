@@ -54,8 +54,12 @@ public sealed record ScoreCalibration(int ValidationImages, double SquaredErrorS
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<ScoreCalibration>(File.ReadAllText(path), TrainingConfig.JsonOptions)
-                   ?? throw new JsonException("null");
+            var calibration = JsonSerializer.Deserialize<ScoreCalibration>(File.ReadAllText(path), TrainingConfig.JsonOptions)
+                              ?? throw new JsonException("null");
+            if (calibration.ValidationImages < 2 || !(calibration.SquaredErrorStd > 0) || !double.IsFinite(calibration.SquaredErrorStd)
+                || !(calibration.EnergyStd >= 0) || !double.IsFinite(calibration.EnergyStd))
+                throw new JsonException($"needs validation_images ≥ 2, squared_error_std > 0 and energy_std ≥ 0, all finite; got {calibration.ValidationImages}, {calibration.SquaredErrorStd}, {calibration.EnergyStd}");
+            return calibration;
         }
         catch (JsonException e)
         {

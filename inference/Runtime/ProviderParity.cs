@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using LatentEbm.Inference.Benchmarks;
 
 namespace LatentEbm.Inference.Runtime;
 
@@ -36,24 +36,8 @@ public static class ProviderParity
 
     private static ParityResult Compare(string name, int rows, int repeats, Func<LatentEbmInference, float[]> op, LatentEbmInference cpu, LatentEbmInference cuda)
     {
-        var (a, cpuMs) = Time(() => op(cpu), repeats);
-        var (b, cudaMs) = Time(() => op(cuda), repeats);
-        double err = 0, scale = 1e-30;
-        for (int i = 0; i < a.Length; i++) { err = Math.Max(err, Math.Abs(a[i] - b[i])); scale = Math.Max(scale, Math.Abs(a[i])); }
-        return new ParityResult(name, rows, cpuMs, cudaMs, err / scale);
-    }
-
-    private static (float[] Last, double MedianMs) Time(Func<float[]> run, int repeats)
-    {
-        var last = run(); // warm-up
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            last = run();
-            times[i] = watch.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return (last, times[repeats / 2]);
+        var (a, cpuSeconds) = MedianTiming.Measure(() => op(cpu), repeats);
+        var (b, cudaSeconds) = MedianTiming.Measure(() => op(cuda), repeats);
+        return new ParityResult(name, rows, cpuSeconds * 1e3, cudaSeconds * 1e3, MedianTiming.MaxRelativeDifference(b, a));
     }
 }

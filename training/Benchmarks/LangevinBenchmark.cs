@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Google.Protobuf;
+using LatentEbm.Inference.Benchmarks;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Export;
 using LatentEbm.Training.Model;
@@ -52,22 +52,19 @@ public static class LangevinBenchmark
         float[] zData = z0.data<float>().ToArray(), noiseData = noise.data<float>().ToArray();
         double flops = ChainFlops(steps, batch, nz, hidden);
 
-        float[] reference = [];
-        var results = new List<ChainTiming>();
-        model.GradientMethod = InputGradientMethod.Autograd;
-        double eager = Time(repeats, () =>
+        float[] Eager(InputGradientMethod method)
         {
-            using var zK = LangevinSampler.PriorChain(model, z0, steps, stepSize, new ScriptedNoise(noise));
-            return reference = zK.data<float>().ToArray();
-        }, out _);
-        results.Add(new ChainTiming("TorchSharp eager (autograd per step)", eager, flops / eager / 1e9, 0));
-        model.GradientMethod = InputGradientMethod.Analytic;
-        double analytic = Time(repeats, () =>
-        {
+            model.GradientMethod = method;
             using var zK = LangevinSampler.PriorChain(model, z0, steps, stepSize, new ScriptedNoise(noise));
             return zK.data<float>().ToArray();
-        }, out float[] analyticZ);
-        results.Add(new ChainTiming("TorchSharp eager (hand-written input VJP)", analytic, flops / analytic / 1e9, MaxRelativeDifference(analyticZ, reference)));
+        }
+        var (reference, eager) = MedianTiming.Measure(() => Eager(InputGradientMethod.Autograd), repeats);
+        var (analyticZ, analytic) = MedianTiming.Measure(() => Eager(InputGradientMethod.Analytic), repeats);
+        var results = new List<ChainTiming>
+        {
+            new("TorchSharp eager (autograd per step)", eager, flops / eager / 1e9, 0),
+            new("TorchSharp eager (hand-written input VJP)", analytic, flops / analytic / 1e9, MedianTiming.MaxRelativeDifference(analyticZ, reference)),
+        };
 
         foreach (var form in new[] { ChainForm.Loop, ChainForm.Unrolled })
         {
@@ -79,34 +76,13 @@ public static class LangevinBenchmark
                 NamedOnnxValue.CreateFromTensor("noise", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(noiseData, [steps, batch, nz])),
                 NamedOnnxValue.CreateFromTensor("step_size", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new[] { stepSize }, [])),
             };
-            double seconds = Time(repeats, () =>
+            var (zK, seconds) = MedianTiming.Measure(() =>
             {
                 using var output = session.Run(inputs);
                 return output.First().AsTensor<float>().ToArray();
-            }, out float[] zK);
-            results.Add(new ChainTiming($"ONNX Runtime CPU, {(form == ChainForm.Loop ? "Loop node" : $"{steps} unrolled steps")}", seconds, flops / seconds / 1e9, MaxRelativeDifference(zK, reference)));
+            }, repeats);
+            results.Add(new ChainTiming($"ONNX Runtime CPU, {(form == ChainForm.Loop ? "Loop node" : $"{steps} unrolled steps")}", seconds, flops / seconds / 1e9, MedianTiming.MaxRelativeDifference(zK, reference)));
         }
         return results;
-    }
-
-    private static double MaxRelativeDifference(float[] values, float[] reference)
-    {
-        double diff = 0, scale = 1e-30;
-        for (int i = 0; i < values.Length; i++) { diff = Math.Max(diff, Math.Abs(values[i] - reference[i])); scale = Math.Max(scale, Math.Abs(reference[i])); }
-        return diff / scale;
-    }
-
-    private static double Time(int repeats, Func<float[]> run, out float[] last)
-    {
-        last = run(); // warm-up
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            last = run();
-            times[i] = watch.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
     }
 }

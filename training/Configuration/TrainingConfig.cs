@@ -34,6 +34,10 @@ public sealed record TrainingConfig
     /// </summary>
     public string Prior { get; init; } = "ebm";
 
+    /// <summary>Whether <see cref="Prior"/> is the plain Gaussian N(0, sigma0^2 I) (f = 0).</summary>
+    [JsonIgnore]
+    public bool GaussianPrior => Prior == "gaussian";
+
     /// <summary>
     /// Precision of the generator's layers in the training posterior chain: <c>float32</c> (exact) or
     /// <c>bfloat16</c> (mixed: each layer's product and bias in bfloat16, so g(z) carries bfloat16

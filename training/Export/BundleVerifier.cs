@@ -1,3 +1,4 @@
+using LatentEbm.Inference.Benchmarks;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Model;
@@ -149,7 +150,7 @@ public static class BundleVerifier
             throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} has {onnx.Length} values, TorchSharp {expected.Length}");
         int bad = Array.FindIndex(onnx, v => !float.IsFinite(v));
         if (bad >= 0) throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} is not finite at index {bad}");
-        var check = new ParityCheck(graph, quantity, batch, error ?? RelativeError(onnx, expected), tolerance, torchFloat32);
+        var check = new ParityCheck(graph, quantity, batch, error ?? MedianTiming.MaxRelativeDifference(onnx, expected), tolerance, torchFloat32);
         checks.Add(check);
         if (!(check.RelativeError <= tolerance))
             throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} differs from TorchSharp by relative error {check.RelativeError:E2} (limit {tolerance:E0})");
@@ -166,18 +167,6 @@ public static class BundleVerifier
                 rows[r] = Math.Max(rows[r], Math.Abs((double)actual[r * width + j] - expected[r * width + j]) / scale);
         Array.Sort(rows);
         return rows[Math.Min(rows.Length - 1, (int)Math.Ceiling(quantile * rows.Length) - 1)];
-    }
-
-    /// <summary>max |a - b| / max |b|.</summary>
-    private static double RelativeError(float[] actual, float[] expected)
-    {
-        double err = 0, scale = 1e-30;
-        for (int i = 0; i < actual.Length; i++)
-        {
-            err = Math.Max(err, Math.Abs((double)actual[i] - expected[i]));
-            scale = Math.Max(scale, Math.Abs((double)expected[i]));
-        }
-        return err / scale;
     }
 
     private static Microsoft.ML.OnnxRuntime.InferenceSession Session(global::Onnx.ModelProto model) => new(model.ToByteArray());

@@ -35,12 +35,15 @@ public sealed class InputVjpTape
     /// <summary>Runs the MLP without autograd, recording each activation's derivative.</summary>
     /// <param name="layers">The layers.</param>
     /// <param name="input">Input <c>[B, n_in]</c>.</param>
-    public static InputVjpTape Record(MlpLayers layers, Tensor input)
+    public static InputVjpTape Record(MlpLayers layers, Tensor input) => Record(layers, input, layers.Count);
+
+    /// <summary>Runs the first <paramref name="count"/> layers; <see cref="Backward"/> then differentiates through those.</summary>
+    private static InputVjpTape Record(MlpLayers layers, Tensor input, int count)
     {
         using var noGrad = no_grad();
-        var slopes = new Tensor?[layers.Count];
+        var slopes = new Tensor?[count];
         Tensor h = input.dtype == layers.MatmulType ? input : input.to(layers.MatmulType);
-        for (int i = 0; i < layers.Count; i++)
+        for (int i = 0; i < count; i++)
         {
             var a = nn.functional.linear(h, layers.Weight(i), layers.Bias(i));
             if (i == layers.Count - 1 && a.dtype != input.dtype) a = a.to(input.dtype);
@@ -62,15 +65,7 @@ public sealed class InputVjpTape
     {
         if (!SupportsGradientOfSum(layers)) throw new ArgumentException("GradientOfSum needs an MLP ending in an activation and then Linear(h, 1)");
         int last = layers.Count - 1;
-        using var noGrad = no_grad();
-        var saved = new Tensor?[last];
-        Tensor h = input.dtype == layers.MatmulType ? input : input.to(layers.MatmulType);
-        for (int i = 0; i < last; i++)
-            (h, saved[i]) = Activations.Forward(layers.Activation(i), nn.functional.linear(h, layers.Weight(i), layers.Bias(i)));
-        Tensor d = layers.Weight(last);
-        for (int i = last - 1; i >= 0; i--)
-            d = Activations.Backward(layers.Activation(i), d, saved[i]).mm(layers.Weight(i));
-        return d.dtype == input.dtype ? d : d.to(input.dtype);
+        return Record(layers, input, last).Backward(layers.Weight(last));
     }
 
     /// <summary>Whether <see cref="GradientOfSum"/> applies: an activation, then a last <c>Linear(h, 1)</c> without one.</summary>
@@ -80,14 +75,14 @@ public sealed class InputVjpTape
         return last >= 1 && layers.Weight(last).shape[0] == 1 && layers.Activation(last) is null && layers.Activation(last - 1) is not null;
     }
 
-    /// <summary>u^T ∂out/∂input.</summary>
-    /// <param name="upstream">u <c>[B, n_out]</c>, in the input's type.</param>
+    /// <summary>u^T ∂out/∂input, through the recorded layers.</summary>
+    /// <param name="upstream">u <c>[B, n_out]</c> (or one row that broadcasts over the batch), in the input's type.</param>
     /// <returns><c>[B, n_in]</c>, in the input's type.</returns>
     public Tensor Backward(Tensor upstream)
     {
         using var noGrad = no_grad();
         Tensor d = upstream;
-        for (int i = layers.Count - 1; i >= 0; i--)
+        for (int i = slopes.Length - 1; i >= 0; i--)
         {
             d = Activations.Backward(layers.Activation(i), d, slopes[i]);
             if (d.dtype != layers.MatmulType) d = d.to(layers.MatmulType);

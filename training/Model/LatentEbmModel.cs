@@ -47,9 +47,9 @@ public sealed class LatentEbmModel
     /// How the chains' gradients are computed: <see cref="InputGradientMethod.Autograd"/> (the default:
     /// an autograd graph per step, the fastest in float32 for these small MLPs on CPU, measured in
     /// docs/benchmarks.md) or <see cref="InputGradientMethod.Analytic"/> (one forward pass and a
-    /// hand-written input VJP, for networks that implement <see cref="IInputGradient"/>). The posterior
-    /// chain always takes the analytic path when <see cref="GeneratorMatmulType"/> asks for mixed
-    /// precision. Both give the same values up to float rounding (tested).
+    /// hand-written input VJP, for networks that implement <see cref="IInputGradient"/>). A posterior
+    /// chain asked for mixed precision (<see cref="PosteriorTarget"/>) always takes the analytic path.
+    /// Both give the same values up to float rounding (tested).
     /// </summary>
     /// <exception cref="NotSupportedException">Set to Analytic for a network without <see cref="IInputGradient"/>.</exception>
     public InputGradientMethod GradientMethod
@@ -64,15 +64,6 @@ public sealed class LatentEbmModel
     }
 
     private InputGradientMethod method = InputGradientMethod.Autograd;
-
-    /// <summary>
-    /// Type of the generator's matrix products in the posterior chain's analytic gradient: null for
-    /// the parameters' own type (exact), or <c>bfloat16</c> (mixed precision: products and biases in
-    /// bfloat16, so the output pre-activation is bfloat16-rounded; tanh, the residual x - g(z) and the
-    /// update in the parameters' type).
-    /// The prior network always runs in the parameters' type.
-    /// </summary>
-    public ScalarType? GeneratorMatmulType { get; set; }
 
     /// <summary>
     /// ∇_z log p_alpha(z) = ∇_z f_alpha(z) - z / sigma0^2 (PAPER.md: log p(z) = f(z) - |z|^2/(2 sigma0^2) + const).
@@ -92,10 +83,11 @@ public sealed class LatentEbmModel
     /// </summary>
     /// <param name="x">Images <c>[B, C, H, W]</c> on the generator's scale.</param>
     /// <param name="z">Latents <c>[B, nz]</c>.</param>
+    /// <param name="generatorMatmulType">See <see cref="PosteriorTarget"/>.</param>
     /// <returns>The gradient <c>[B, nz]</c>, detached.</returns>
-    public Tensor GradLogPosterior(Tensor x, Tensor z)
+    public Tensor GradLogPosterior(Tensor x, Tensor z, ScalarType? generatorMatmulType = null)
     {
-        using var target = PosteriorTarget(x);
+        using var target = PosteriorTarget(x, generatorMatmulType);
         return target.Gradient(z);
     }
 
@@ -120,9 +112,15 @@ public sealed class LatentEbmModel
     /// ∇_z log p(z|x) for a whole chain on images <paramref name="x"/> <c>[B, C, H, W]</c> (see
     /// <see cref="GradLogPosterior"/>): the weights are prepared once; dispose the target after the chain.
     /// </summary>
-    public LangevinTarget PosteriorTarget(Tensor x)
+    /// <param name="x">Images <c>[B, C, H, W]</c>.</param>
+    /// <param name="generatorMatmulType">Type of the generator's layers in the gradient: null for the
+    /// parameters' own type (exact), or <c>bfloat16</c> (mixed precision: products and biases in
+    /// bfloat16, so the output pre-activation is bfloat16-rounded; tanh, the residual x - g(z) and the
+    /// result in the parameters' type). The prior always runs in the parameters' type.</param>
+    /// <exception cref="NotSupportedException">Mixed precision for networks without <see cref="IInputGradient"/>.</exception>
+    public LangevinTarget PosteriorTarget(Tensor x, ScalarType? generatorMatmulType = null)
     {
-        bool mixed = GeneratorMatmulType is ScalarType type && type != ParameterType(Generator);
+        bool mixed = generatorMatmulType is ScalarType type && type != ParameterType(Generator);
         if ((GradientMethod == InputGradientMethod.Autograd && !mixed) || Generator is not IInputGradient generatorVjp || Prior is not IInputGradient)
         {
             if (mixed) throw new NotSupportedException($"mixed-precision posterior chains need networks with {nameof(IInputGradient)}");
@@ -130,16 +128,17 @@ public sealed class LatentEbmModel
                 Prior.forward(zz).sum() - (x - Generator.forward(zz)).square().sum() / (2 * Sigma * Sigma)));
         }
         var prior = ((IInputGradient)Prior).LayersFor(ParameterType(Prior));
-        var generator = generatorVjp.LayersFor(GeneratorMatmulType ?? ParameterType(Generator));
+        var generator = generatorVjp.LayersFor(generatorMatmulType ?? ParameterType(Generator));
+        var rows = x.reshape(x.shape[0], -1); // as the generator's flattened output, once per chain
         return new LangevinTarget(z =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             // ∇_z of -|x - g(z)|^2 / (2 sigma^2) is J_g^T (x - g(z)) / sigma^2.
             var tape = generator.Forward(z);
-            var upstream = x.reshape(tape.Output.shape).sub(tape.Output).mul_(1 / (Sigma * Sigma));
+            var upstream = rows.sub(tape.Output).mul_(1 / (Sigma * Sigma));
             return tape.Backward(upstream).add_(GradF(prior, z)).add_(z, -1 / (Sigma0 * Sigma0)).MoveToOuterDisposeScope();
-        }, prior, generator);
+        }, prior, generator, rows);
     }
 
     /// <summary>∇_z of <paramref name="logDensity"/> (without the reference term) by autograd, minus z / sigma0^2.</summary>

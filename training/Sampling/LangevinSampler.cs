@@ -35,10 +35,11 @@ public static class LangevinSampler
     /// <param name="steps">K (≥ 0).</param>
     /// <param name="stepSize">s (&gt; 0).</param>
     /// <param name="noise">Noise per step, or null for the noiseless chain.</param>
+    /// <param name="generatorMatmulType">Null for the exact chain, or <c>bfloat16</c> for mixed precision (<see cref="LatentEbmModel.PosteriorTarget"/>).</param>
     /// <returns>z_K <c>[B, nz]</c>, detached.</returns>
-    public static Tensor PosteriorChain(LatentEbmModel model, Tensor x, Tensor z0, int steps, double stepSize, INoiseSource? noise)
+    public static Tensor PosteriorChain(LatentEbmModel model, Tensor x, Tensor z0, int steps, double stepSize, INoiseSource? noise, ScalarType? generatorMatmulType = null)
     {
-        using var target = model.PosteriorTarget(x);
+        using var target = model.PosteriorTarget(x, generatorMatmulType);
         return Run(z0, steps, stepSize, noise, target.Gradient);
     }
 

@@ -21,7 +21,7 @@ public static class PriorSampler
     public static Tensor Sample(LatentEbmModel model, TrainingConfig config, long count, Generator rng, Device device)
     {
         var z0 = randn([count, config.Nz], device: device, generator: rng) * config.Sigma0;
-        if (config.Prior == "gaussian") return z0;
+        if (config.GaussianPrior) return z0;
         using (z0) return LangevinSampler.PriorChain(model, z0, config.PriorSteps, config.PriorStepSize, new GaussianNoise(rng));
     }
 }

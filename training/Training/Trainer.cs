@@ -58,7 +58,7 @@ public sealed class Trainer : IDisposable
     public TrainingConfig Config { get; }
 
     /// <summary>Whether the prior is the plain Gaussian N(0, sigma0^2 I) (f = 0; <see cref="TrainingConfig.Prior"/>).</summary>
-    public bool GaussianPrior => Config.Prior == "gaussian";
+    public bool GaussianPrior => Config.GaussianPrior;
 
     /// <summary>The torch device.</summary>
     public Device Device { get; }
@@ -137,16 +137,7 @@ public sealed class Trainer : IDisposable
         timers[1].Start();
         // bfloat16 products (ChainPrecision) only in the training posterior chain; scoring, calibration
         // and export run the exact chain.
-        Model.GeneratorMatmulType = chainMatmulType;
-        Tensor zPosterior;
-        try
-        {
-            zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise);
-        }
-        finally
-        {
-            Model.GeneratorMatmulType = null;
-        }
+        var zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise, chainMatmulType);
         timers[1].Stop();
         if (zPrior is not null) EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
         EnsureFinite(zPosterior, "posterior chain state z", epoch, iteration);

@@ -11,11 +11,20 @@ namespace LatentEbm.Inference;
 /// <param name="Rounds">How many times the bundle's K-step chain runs back to back (1..10): K x rounds steps.</param>
 public sealed record ChainSettings(double? StepSize = null, bool? Noise = null, int Rounds = 1);
 
-/// <summary>One prior-sampling request: <paramref name="Count"/> samples from seed <paramref name="Seed"/>.</summary>
-public sealed record SampleRequest(int Count, int Seed);
+/// <summary>
+/// One prior-sampling request: <paramref name="Count"/> samples from seed <paramref name="Seed"/>. Sample j
+/// draws its start and noise from the stream <paramref name="FirstStream"/> + j of the seed
+/// (<see cref="GaussianStream"/>), so it depends on (seed, stream) alone, never on the batch it ran in.
+/// </summary>
+public sealed record SampleRequest(int Count, int Seed, long FirstStream = 0);
 
-/// <summary>One posterior request: images <c>[Count, C, H, W]</c> and the seed of its chain.</summary>
-public sealed record ImageRequest(float[] Images, int Count, int Seed);
+/// <summary>
+/// One posterior request: images <c>[Count, C, H, W]</c> and the seed of their chains. Image j draws its
+/// chain's start and noise from the stream <paramref name="FirstStream"/> + j of the seed
+/// (<see cref="GaussianStream"/>): a dataset passes each row's index, so every row has its own stream
+/// and its answer does not depend on batching.
+/// </summary>
+public sealed record ImageRequest(float[] Images, int Count, int Seed, long FirstStream = 0);
 
 /// <summary>Prior samples: latents <c>[Count, nz]</c> and, when decoded, images <c>[Count, C, H, W]</c> in [-1, 1].</summary>
 public sealed record PriorSample(int Count, float[] Latents, float[]? Images);
@@ -73,8 +82,8 @@ public sealed class LatentEbmInference : IDisposable
         SamplePriorBatch([new SampleRequest(count, seed)], decode, stepSize)[0];
 
     /// <summary>
-    /// Several prior-sampling requests in one graph run (micro-batching): each request's start and
-    /// noise come from its own seed, so each result equals that request run alone (up to rounding).
+    /// Several prior-sampling requests in one graph run (micro-batching): each row's start and noise come
+    /// from its own stream of its request's seed, so each result equals that request run alone (up to rounding).
     /// </summary>
     public IReadOnlyList<PriorSample> SamplePriorBatch(IReadOnlyList<SampleRequest> requests, bool decode = true, double? stepSize = null)
     {
@@ -82,15 +91,13 @@ public sealed class LatentEbmInference : IDisposable
         int total = CheckTotal(requests.Sum(r => r.Count));
         double s = CheckStepSize(stepSize ?? Manifest.Model.PriorStepSize, nameof(stepSize));
         int k = bundle.File(BundleRoles.PriorLangevin).Steps!.Value;
+        var streams = Streams(requests.Select(r => (r.Count, r.Seed, r.FirstStream)), NoiseDomain.PriorChain);
         var z0 = new float[(long)total * Nz];
         var noise = new float[(long)k * total * Nz];
-        int offset = 0;
-        foreach (var r in requests)
+        for (int row = 0; row < total; row++)
         {
-            var rng = new HostGaussian(r.Seed);
-            rng.Fill((long)r.Count * Nz, Manifest.Model.Sigma0).CopyTo(z0, (long)offset * Nz);
-            ScatterSteps(rng.Fill((long)k * r.Count * Nz), noise, k, r.Count, offset, total);
-            offset += r.Count;
+            streams[row].Fill(z0.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
+            for (int step = 0; step < k; step++) streams[row].Fill(noise.AsSpan((step * total + row) * Nz, Nz));
         }
         var z = bundle.Run(BundleRoles.PriorLangevin, ("z", z0, [total, Nz]), ("noise", noise, [k, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
         var images = decode ? DecodeUnchecked(z, total) : null;
@@ -103,7 +110,7 @@ public sealed class LatentEbmInference : IDisposable
     public float[] InferLatents(float[] images, int count, int seed, ChainSettings? chain = null) =>
         InferLatentsBatch([new ImageRequest(images, count, seed)], chain)[0];
 
-    /// <summary>Several posterior requests in one chain run (micro-batching); each request's draws come from its own seed.</summary>
+    /// <summary>Several posterior requests in one chain run (micro-batching); each row's draws come from its own stream of its request's seed.</summary>
     public IReadOnlyList<float[]> InferLatentsBatch(IReadOnlyList<ImageRequest> requests, ChainSettings? chain = null)
     {
         var (x, total) = Concat(requests);
@@ -158,7 +165,7 @@ public sealed class LatentEbmInference : IDisposable
         return (x, total);
     }
 
-    /// <summary>The posterior chain over concatenated images; each request draws z0, then each round's noise, from its own seed.</summary>
+    /// <summary>The posterior chain over concatenated images; each row draws z0, then each round's noise, from its own stream.</summary>
     private float[] Posterior(IReadOnlyList<ImageRequest> requests, float[] x, int total, ChainSettings chain)
     {
         double s = CheckStepSize(chain.StepSize ?? Manifest.Score.StepSize, nameof(chain.StepSize));
@@ -166,37 +173,31 @@ public sealed class LatentEbmInference : IDisposable
             throw new ArgumentOutOfRangeException(nameof(chain.Rounds), chain.Rounds, $"rounds must be 1..{MaxRounds}");
         bool noisy = chain.Noise ?? Manifest.Score.Noise;
         int k = bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value;
-        var rngs = requests.Select(r => new HostGaussian(r.Seed)).ToArray();
+        var streams = Streams(requests.Select(r => (r.Count, r.Seed, r.FirstStream)), NoiseDomain.PosteriorChain);
         var z = new float[(long)total * Nz];
-        int offset = 0;
-        for (int i = 0; i < requests.Count; i++)
-        {
-            rngs[i].Fill((long)requests[i].Count * Nz, Manifest.Model.Sigma0).CopyTo(z, (long)offset * Nz);
-            offset += requests[i].Count;
-        }
+        for (int row = 0; row < total; row++) streams[row].Fill(z.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
         var noise = new float[(long)k * total * Nz]; // stays zero for the noiseless chain
         for (int round = 0; round < chain.Rounds; round++)
         {
             if (noisy)
-            {
-                offset = 0;
-                for (int i = 0; i < requests.Count; i++)
-                {
-                    ScatterSteps(rngs[i].Fill((long)k * requests[i].Count * Nz), noise, k, requests[i].Count, offset, total);
-                    offset += requests[i].Count;
-                }
-            }
+                for (int row = 0; row < total; row++)
+                    for (int step = 0; step < k; step++) streams[row].Fill(noise.AsSpan((step * total + row) * Nz, Nz));
             z = bundle.Run(BundleRoles.PosteriorLangevin, ("x", x, [total, .. Manifest.Model.ImageShape]), ("z", z, [total, Nz]),
                 ("noise", noise, [k, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
         }
         return z;
     }
 
-    /// <summary>Copies one request's noise <c>[K, count, nz]</c> into rows offset.. of the batch's <c>[K, total, nz]</c>.</summary>
-    private void ScatterSteps(float[] own, float[] all, int k, int count, int offset, int total)
+    /// <summary>One noise stream per row of the batch: request i's row j is stream FirstStream + j of request i's seed.</summary>
+    private static GaussianStream[] Streams(IEnumerable<(int Count, int Seed, long FirstStream)> requests, NoiseDomain domain)
     {
-        for (int step = 0; step < k; step++)
-            Array.Copy(own, (long)step * count * Nz, all, ((long)step * total + offset) * Nz, (long)count * Nz);
+        var streams = new List<GaussianStream>();
+        foreach (var (count, seed, first) in requests)
+        {
+            if (first < 0) throw new ArgumentOutOfRangeException(nameof(ImageRequest.FirstStream), first, "the first stream must be 0 or more");
+            for (int j = 0; j < count; j++) streams.Add(new GaussianStream(seed, (ulong)(first + j), domain));
+        }
+        return [.. streams];
     }
 
     private static IReadOnlyList<T> Split<T>(IEnumerable<int> counts, Func<int, int, T> slice)

@@ -22,7 +22,7 @@ public static class LatentEbmCatalog
     /// <param name="bundlePath">Model bundle folder.</param>
     /// <param name="outputColumnName">Column to add.</param>
     /// <param name="inputColumnName">Image column.</param>
-    /// <param name="seed">Chain seed (row i uses seed + i).</param>
+    /// <param name="seed">Chain seed (row i draws from stream i of the seed).</param>
     /// <param name="gpuDeviceId">CUDA device, or null for CPU.</param>
     /// <param name="fallbackToCpu">With a GPU device: fall back to CPU when CUDA cannot load.</param>
     public static LatentEbmEstimator ScoreLatentEbmAnomaly(this TransformsCatalog catalog, string bundlePath,
@@ -51,7 +51,7 @@ public static class LatentEbmCatalog
     /// <param name="bundlePath">Model bundle folder.</param>
     /// <param name="outputColumnName">Column to add.</param>
     /// <param name="inputColumnName">Image column.</param>
-    /// <param name="seed">Chain seed (row i uses seed + i).</param>
+    /// <param name="seed">Chain seed (row i draws from stream i of the seed).</param>
     /// <param name="gpuDeviceId">CUDA device, or null for CPU.</param>
     /// <param name="fallbackToCpu">With a GPU device: fall back to CPU when CUDA cannot load.</param>
     public static LatentEbmEstimator EncodeLatentEbm(this TransformsCatalog catalog, string bundlePath,

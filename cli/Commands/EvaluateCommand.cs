@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         var holdout = new Option<int?>("--holdout-digit") { Description = "Held-out digit; must be the bundle's (defaults to it)" };
         var output = new Option<string>("--out") { Description = "Report folder", Required = true };
         var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
-        var seed = new Option<int>("--seed") { Description = "Chain seed (row i uses seed + i)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Chain seed (row i draws from stream i of the seed)", DefaultValueFactory = _ => 0 };
         var gpu = new Option<int?>("--gpu-device-id") { Description = "CUDA device (default: CPU)" };
         var anomaly = new Command("anomaly", "Anomaly detection under PAPER.md's protocol on the bundle's held-out digit and split: report.json, scores.csv, pr_curve.png, and a table beside the paper's rows.")
         {

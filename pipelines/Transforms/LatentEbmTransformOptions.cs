@@ -24,7 +24,7 @@ public sealed class LatentEbmTransformOptions
     /// <summary>What to add: the anomaly score or the latent vector.</summary>
     public LatentEbmOutput Output { get; set; } = LatentEbmOutput.AnomalyScore;
 
-    /// <summary>Seed of the chains; row i uses seed + i, so results do not depend on batching.</summary>
+    /// <summary>Seed of the chains; row i draws from the seed's stream i (Philox4x32-10), so results do not depend on batching.</summary>
     public int Seed { get; set; }
 
     /// <summary>Rows per graph run.</summary>

@@ -7,7 +7,7 @@ namespace LatentEbm.Pipelines.Transforms;
 /// <summary>
 /// Adds an anomaly-score (<c>Single</c>) or latent (<c>Vector&lt;Single&gt;</c> of size nz) column computed
 /// by a model bundle on ONNX Runtime. Rows are scored in batches through the inference library on the
-/// first cursor over the transformed data (row i's chain uses seed + i, so results equal row-by-row
+/// first cursor over the transformed data (row i's chain draws from stream i of the seed, so results equal row-by-row
 /// scoring), then served in row order; the input's other columns pass through.
 /// </summary>
 /// <remarks>
@@ -90,7 +90,7 @@ public sealed class LatentEbmTransformer : ITransformer
                 for (int i = 0; i < size; i++)
                     if (!float.IsFinite(image[i]))
                         throw new InvalidOperationException($"column '{options.InputColumnName}' holds {image[i]} at row {row}, value {i}: not finite");
-                batch.Add(new ImageRequest(image, 1, unchecked(options.Seed + (int)row)));
+                batch.Add(new ImageRequest(image, 1, options.Seed, row));
                 row++;
                 if (batch.Count == options.BatchSize) Flush();
             }

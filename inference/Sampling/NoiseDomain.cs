@@ -1,0 +1,14 @@
+namespace LatentEbm.Inference.Sampling;
+
+/// <summary>
+/// What a noise stream feeds (the top word of its Philox counter), so that a prior chain and a posterior
+/// chain of one seed and row never share draws.
+/// </summary>
+public enum NoiseDomain : uint
+{
+    /// <summary>Prior chains: the start z0 ~ N(0, sigma0² I), then the K0 steps' eps.</summary>
+    PriorChain = 1,
+
+    /// <summary>Posterior chains: the start z0 ~ N(0, sigma0² I), then each round's K steps' eps.</summary>
+    PosteriorChain = 2,
+}

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using LatentEbm.Cli.Commands;
+using LatentEbm.Training.Runtime;
+
+// Before libtorch's first convolution: cap oneDNN where its float32 kernels were measured wrong (see TorchRuntime).
+TorchRuntime.Initialize();
 
 var root = new RootCommand("latent-ebm: latent-space energy-based prior models (Pang et al., NeurIPS 2020) — train, export, evaluate, serve, benchmark.");
 root.Subcommands.Add(TrainCommand.Create());
@@ -9,6 +13,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ClassifierCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(SelfCheckCommand.Create());
 // Ctrl-C / SIGTERM cancel the running action's token: training stops between iterations, serve
 // finishes the requests in flight. Past 60 s the process is ended regardless.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

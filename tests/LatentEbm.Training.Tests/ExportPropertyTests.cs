@@ -10,9 +10,10 @@ using static TorchSharp.torch;
 namespace LatentEbm.Training.Tests;
 
 /// <summary>
-/// Random layer stacks: the builder's forward pass and vector-Jacobian product under ONNX Runtime
-/// against TorchSharp's forward pass and autograd, and against central differences of the ONNX
-/// forward pass itself; the VJP is a function of x, not frozen.
+/// Random layer stacks: the builder's forward pass and vector-Jacobian product under ONNX Runtime and
+/// TorchSharp's float32 forward pass and autograd, each against TorchSharp float64 on the same weights
+/// (so a failure names the wrong side), and against central differences of the ONNX forward pass
+/// itself; the VJP is a function of x, not frozen.
 /// </summary>
 public class ExportPropertyTests
 {
@@ -79,7 +80,7 @@ public class ExportPropertyTests
         return results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
     }
 
-    private static double RelativeError(float[] actual, float[] expected)
+    private static double RelativeError(float[] actual, double[] expected)
     {
         double err = 0, scale = 1e-30;
         for (int i = 0; i < actual.Length; i++) { err = Math.Max(err, Math.Abs(actual[i] - expected[i])); scale = Math.Max(scale, Math.Abs(expected[i])); }
@@ -108,9 +109,19 @@ public class ExportPropertyTests
         float[] xs = x.detach().data<float>().ToArray(), dys = dy.data<float>().ToArray();
         var onnx = Run(session, xs, xShape, dys, y.shape);
 
-        Assert.True(RelativeError(onnx["y"], y.detach().data<float>().ToArray()) < 1e-5, $"forward: {network.Describe()}");
-        double vjpError = RelativeError(onnx["dx"], dx.data<float>().ToArray());
-        Assert.True(vjpError < 1e-5, $"VJP relative error {vjpError:E2}: {network.Describe()}");
+        // The float64 reference: the same weights and inputs in double precision.
+        sequential.to(float64);
+        var x64 = x.detach().to(float64).requires_grad_(true);
+        var y64 = sequential.forward(x64);
+        var dx64 = autograd.grad([y64], [x64], [dy.to(float64)])[0];
+        double[] yExact = y64.detach().data<double>().ToArray(), dxExact = dx64.data<double>().ToArray();
+        string setting = LatentEbm.Training.Runtime.TorchRuntime.DescribeSetting();
+        foreach (var (side, forward, vjp) in new[] { ("ONNX Runtime", onnx["y"], onnx["dx"]), ($"TorchSharp float32 ({setting})", y.detach().data<float>().ToArray(), dx.data<float>().ToArray()) })
+        {
+            double forwardError = RelativeError(forward, yExact), vjpError = RelativeError(vjp, dxExact);
+            Assert.True(forwardError < 1e-5, $"{side} forward off float64 by {forwardError:E2}: {network.Describe()}");
+            Assert.True(vjpError < 1e-5, $"{side} input gradient off float64 by {vjpError:E2}: {network.Describe()}");
+        }
 
         // Central differences of the ONNX forward pass along a random direction v:
         // d/dh <dy, y(x + h v)> at 0 equals <dx, v>.
@@ -128,7 +139,7 @@ public class ExportPropertyTests
 
         // The VJP depends on x (it is not a frozen constant) unless the network is affine.
         var moved = Run(session, [.. xs.Select(value => value + 0.7f)], xShape, dys, y.shape)["dx"];
-        Assert.True(RelativeError(moved, onnx["dx"]) > 1e-4, "the VJP did not change when x changed");
+        Assert.True(RelativeError(moved, [.. onnx["dx"].Select(v => (double)v)]) > 1e-4, "the VJP did not change when x changed");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LatentEbm.Data.Datasets;
 using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Model;
+using LatentEbm.Training.Runtime;
 using LatentEbm.Training.Sampling;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -33,6 +34,7 @@ public sealed class Trainer : IDisposable
     public Trainer(TrainingConfig config, LabeledImages train)
     {
         config.Validate();
+        ConvolutionSelfCheck.EnsurePasses(); // no learning from wrong float32 gradients (issue 10)
         if (train.Count < config.BatchSize)
             throw new ArgumentException($"{train.Count} training images are fewer than one batch of {config.BatchSize}");
         Config = config;

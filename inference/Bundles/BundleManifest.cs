@@ -39,6 +39,9 @@ public sealed record BundleManifest
     /// <summary>The external-data file holding the graphs' shared weights, or null when every graph is self-contained.</summary>
     public BundleWeights? Weights { get; init; }
 
+    /// <summary>The export verifier's version and every error it measured, or null for bundles exported before it was recorded.</summary>
+    public BundleVerification? Verification { get; init; }
+
     /// <summary>The JSON options of manifests: snake_case, indented.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -69,6 +72,19 @@ public sealed record BundleScore(double ReconstructionWeight, double EnergyWeigh
 /// <param name="Outputs">Output signature.</param>
 /// <param name="Steps">K of a Langevin file (a property of the file), else null.</param>
 public sealed record BundleFile(string Role, string File, string Sha256, TensorSignature[] Inputs, TensorSignature[] Outputs, int? Steps);
+
+/// <summary>How the bundle was proven against the training code at export.</summary>
+/// <param name="VerifierVersion">Version of the verifier's checks (it rises whenever a check or bound changes).</param>
+/// <param name="Checks">Every check with its measured error and bound.</param>
+public sealed record BundleVerification(int VerifierVersion, VerificationCheck[] Checks);
+
+/// <summary>One measured parity check of an exported graph.</summary>
+/// <param name="Graph">The role checked.</param>
+/// <param name="Quantity">The output compared and against what.</param>
+/// <param name="Batch">Batch size.</param>
+/// <param name="RelativeError">The measured relative error.</param>
+/// <param name="Tolerance">The bound it had to meet.</param>
+public sealed record VerificationCheck(string Graph, string Quantity, int Batch, double RelativeError, double Tolerance);
 
 /// <summary>The weights file that the graphs' large initializers point into (ONNX external data).</summary>
 /// <param name="File">File name inside the bundle folder.</param>

@@ -10,13 +10,35 @@ public class OracleGraphTests
 {
     private const double Single = 1e-5, Chain = 1e-4;
 
-    public static TheoryData<int, ChainForm> PriorCases() => new() { { 0, ChainForm.Unrolled }, { 1, ChainForm.Unrolled }, { 0, ChainForm.Loop }, { 1, ChainForm.Loop } };
+    public static TheoryData<string, int, ChainForm> PriorCases()
+    {
+        var cases = new TheoryData<string, int, ChainForm>();
+        foreach (var file in OracleSpec.Files)
+            foreach (var form in new[] { ChainForm.Unrolled, ChainForm.Loop })
+                for (int index = 0; index < 2; index++) cases.Add(file, index, form);
+        return cases;
+    }
+
+    public static TheoryData<string, ChainForm> PosteriorCases()
+    {
+        var cases = new TheoryData<string, ChainForm>();
+        foreach (var file in OracleSpec.Files)
+            foreach (var form in new[] { ChainForm.Unrolled, ChainForm.Loop }) cases.Add(file, form);
+        return cases;
+    }
+
+    [Fact]
+    public void TheOraclesCoverSigma0OfOneAndAnother()
+    {
+        Assert.Equal([1.0, 1.5], OracleSpec.Files.Select(f => OracleSpec.Root(f).GetProperty("posterior").GetProperty("sigma0").GetDouble()));
+        Assert.All(OracleSpec.Root("langevin_sigma0_cases.json").GetProperty("prior").EnumerateArray(), c => Assert.Equal(1.5, c.GetProperty("sigma0").GetDouble()));
+    }
 
     [Theory]
     [MemberData(nameof(PriorCases))]
-    public void PriorEnergyGradientAndChainMatchPyTorch(int index, ChainForm form)
+    public void PriorEnergyGradientAndChainMatchPyTorch(string file, int index, ChainForm form)
     {
-        var c = OracleSpec.Root.GetProperty("prior")[index];
+        var c = OracleSpec.Root(file).GetProperty("prior")[index];
         var spec = OracleSpec.PriorOnly(c);
         var z0 = c.GetProperty("z0");
         var zIn = ("z", OracleSpec.Floats(z0), OracleSpec.Dims(z0));
@@ -36,11 +58,10 @@ public class OracleGraphTests
     }
 
     [Theory]
-    [InlineData(ChainForm.Unrolled)]
-    [InlineData(ChainForm.Loop)]
-    public void DecoderPosteriorGradientAndChainMatchPyTorch(ChainForm form)
+    [MemberData(nameof(PosteriorCases))]
+    public void DecoderPosteriorGradientAndChainMatchPyTorch(string file, ChainForm form)
     {
-        var c = OracleSpec.Root.GetProperty("posterior");
+        var c = OracleSpec.Root(file).GetProperty("posterior");
         var spec = OracleSpec.Posterior(c);
         var x = c.GetProperty("x");
         var z0 = c.GetProperty("z0");

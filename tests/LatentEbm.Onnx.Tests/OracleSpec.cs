@@ -5,10 +5,19 @@ using LatentEbm.Tests.Shared;
 
 namespace LatentEbm.Onnx.Tests;
 
-/// <summary>Networks built from tests/fixtures/langevin_cases.json (PyTorch float64 weights), as plain float arrays.</summary>
+/// <summary>
+/// Networks built from the PyTorch float64 oracles in tests/fixtures: langevin_cases.json (sigma0 = 1,
+/// from ../shared/oracles) and langevin_sigma0_cases.json (the same cases with sigma0 = 1.5, written by
+/// make_sigma0_cases.py), as plain float arrays.
+/// </summary>
 internal static class OracleSpec
 {
-    public static JsonElement Root { get; } = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("langevin_cases.json"))).RootElement;
+    /// <summary>The oracle files: sigma0 = 1 and sigma0 = 1.5.</summary>
+    public static readonly string[] Files = ["langevin_cases.json", "langevin_sigma0_cases.json"];
+
+    private static readonly Dictionary<string, JsonElement> Roots = Files.ToDictionary(f => f, f => JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture(f))).RootElement);
+
+    public static JsonElement Root(string file) => Roots[file];
 
     public static double[] Flat(JsonElement e)
     {

@@ -7,6 +7,7 @@ using LatentEbm.Training.Checkpoints;
 using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Model;
 using LatentEbm.Training.Runs;
+using LatentEbm.Training.Runtime;
 using TorchSharp;
 
 namespace LatentEbm.Training.Export;
@@ -37,10 +38,20 @@ public static class BundleExporter
     /// <exception cref="CheckpointException">The checkpoint is damaged.</exception>
     /// <exception cref="Onnx.OnnxExportException">A layer cannot be exported.</exception>
     /// <exception cref="BundleVerificationException">A graph does not match TorchSharp.</exception>
-    public static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes)
+    public static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes) =>
+        Export(runFolder, outFolder, form, verifyBatchSizes, replaceGraph: null);
+
+    /// <summary>
+    /// <see cref="Export(string, string, ChainForm, int[])"/> with a hook that may replace a graph before it
+    /// is written (role, spec and the built graph in; the graph to ship out): tests ship deliberately wrong
+    /// graphs through it to prove that verification rejects them.
+    /// </summary>
+    internal static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes,
+        Func<string, LatentEbmSpec, global::Onnx.ModelProto, global::Onnx.ModelProto>? replaceGraph)
     {
         CheckDestination(runFolder, outFolder);
         TrainingRun.ReadConfig(runFolder); // a run folder, or a clear error
+        ConvolutionSelfCheck.EnsurePasses(); // the verification's TorchSharp side must be right
         string checkpoint = new CheckpointStore(runFolder).Latest()
                             ?? throw new RunFolderException(runFolder, "has no checkpoint to export; train at least one epoch");
         // The networks are built from the configuration stored in the checkpoint, the one they were trained with.
@@ -90,6 +101,8 @@ public static class BundleExporter
             (BundleRoles.PosteriorLangevin, config.Score.Steps, LatentEbmGraphs.PosteriorLangevin(spec, config.Score.Steps, form, Card(BundleRoles.PosteriorLangevin, config.Score.Steps))),
             (BundleRoles.AnomalyScore, null, LatentEbmGraphs.AnomalyScore(spec, weights.Reconstruction, weights.Energy, weights.LatentNorm, Card(BundleRoles.AnomalyScore, null))),
         };
+        if (replaceGraph is not null)
+            graphs = [.. graphs.Select(g => (g.Role, g.Steps, replaceGraph(g.Role, spec, g.Model)))];
 
         string full = Path.GetFullPath(outFolder).TrimEnd('/');
         string parent = Path.GetDirectoryName(full)!;
@@ -124,11 +137,18 @@ public static class BundleExporter
                 Files = [.. files],
                 Weights = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length),
             };
-            File.WriteAllText(Path.Combine(temp, ModelBundle.ManifestFile), JsonSerializer.Serialize(manifest, BundleManifest.JsonOptions));
+            string manifestPath = Path.Combine(temp, ModelBundle.ManifestFile);
+            File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, BundleManifest.JsonOptions));
 
             IReadOnlyList<ParityCheck> checks;
             using (var bundle = ModelBundle.Open(temp))
                 checks = BundleVerifier.Verify(bundle, model, model64, spec, verifyBatchSizes);
+            manifest = manifest with
+            {
+                Verification = new BundleVerification(BundleVerifier.Version,
+                    [.. checks.Select(c => new VerificationCheck(c.Graph, c.Quantity, c.Batch, c.RelativeError, c.Tolerance))]),
+            };
+            File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, BundleManifest.JsonOptions));
 
             long bytesTotal = Directory.GetFiles(temp).Sum(f => new FileInfo(f).Length);
             Replace(temp, full);

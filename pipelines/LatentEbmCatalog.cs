@@ -35,12 +35,11 @@ public static class LatentEbmCatalog
         GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu,
     };
 
-    /// <summary>Adds the anomaly score with every option given (see <see cref="LatentEbmTransformOptions"/>).</summary>
+    /// <summary>Adds the anomaly score with every option given (see <see cref="LatentEbmTransformOptions"/>; <paramref name="options"/> is copied, never written).</summary>
     public static LatentEbmEstimator ScoreLatentEbmAnomaly(this TransformsCatalog catalog, LatentEbmTransformOptions options)
     {
         _ = catalog;
-        options.Output = LatentEbmOutput.AnomalyScore;
-        return new LatentEbmEstimator(options);
+        return new LatentEbmEstimator(options.With(LatentEbmOutput.AnomalyScore));
     }
 
     /// <summary>
@@ -58,11 +57,10 @@ public static class LatentEbmCatalog
         string outputColumnName = "Latent", string inputColumnName = "Features", int seed = 0, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         catalog.EncodeLatentEbm(Options(bundlePath, outputColumnName, inputColumnName, seed, gpuDeviceId, fallbackToCpu));
 
-    /// <summary>Adds the latent with every option given (see <see cref="LatentEbmTransformOptions"/>).</summary>
+    /// <summary>Adds the latent with every option given (see <see cref="LatentEbmTransformOptions"/>; <paramref name="options"/> is copied, never written).</summary>
     public static LatentEbmEstimator EncodeLatentEbm(this TransformsCatalog catalog, LatentEbmTransformOptions options)
     {
         _ = catalog;
-        options.Output = LatentEbmOutput.Latent;
-        return new LatentEbmEstimator(options);
+        return new LatentEbmEstimator(options.With(LatentEbmOutput.Latent));
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prepared GPU check (run it whenever a CUDA machine is available): CPU against CUDA parity of
 # the default bundle (TF32 off, same seeds) and timings. Needs the .NET 10 SDK, MNIST (make data)
-# and the CUDA 13 libraries that Microsoft.ML.OnnxRuntime.Gpu 1.31 loads. Writes the table to
+# and the CUDA 13 libraries that Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31 loads. Writes the table to
 # docs/benchmarks.md (section "providers") and, when $OUT is set, a copy there.
 set -euo pipefail
 cd "$(dirname "$0")/.."

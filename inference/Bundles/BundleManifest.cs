@@ -56,7 +56,18 @@ public sealed record BundleManifest
 public sealed record BundleModel(
     int Nz, int[] ImageShape, double Sigma, double Sigma0, int PriorSteps, double PriorStepSize,
     int PosteriorSteps, double PosteriorStepSize, string PriorActivation, string PriorLayers, string GeneratorLayers,
-    double[] PixelRange);
+    double[] PixelRange)
+{
+    /// <summary>
+    /// Whether <paramref name="value"/> is an input pixel on this model's scale: finite and within <see cref="PixelRange"/>,
+    /// give or take 0.1% of its width (scaled bytes may round a little past the ends). The one rule of every input path.
+    /// </summary>
+    public bool AcceptsPixel(double value)
+    {
+        double slack = 1e-3 * (PixelRange[1] - PixelRange[0]);
+        return double.IsFinite(value) && value >= PixelRange[0] - slack && value <= PixelRange[1] + slack;
+    }
+}
 
 /// <summary>Training provenance.</summary>
 public sealed record BundleTraining(string Dataset, int? HoldoutDigit, int SplitSeed, int Seed, int Epochs, double TrainSeconds);

@@ -14,10 +14,11 @@ public sealed class LatentEbmEstimator : IEstimator<LatentEbmTransformer>
     private readonly LatentEbmTransformOptions options;
     private readonly Lazy<LatentEbmInference> model;
 
-    /// <summary>Creates the estimator; the bundle is opened on first use.</summary>
-    /// <exception cref="ArgumentException">No bundle path or output column, or a batch size below 1.</exception>
+    /// <summary>Creates the estimator from a copy of <paramref name="options"/> (never written to); the bundle is opened on first use.</summary>
+    /// <exception cref="ArgumentException">No bundle path or output column, or a batch size outside 1..<see cref="LatentEbmInference.MaxBatch"/>.</exception>
     public LatentEbmEstimator(LatentEbmTransformOptions options)
     {
+        options = options.With(options.Output);
         if (string.IsNullOrWhiteSpace(options.BundlePath)) throw new ArgumentException("BundlePath is required", nameof(options));
         if (string.IsNullOrWhiteSpace(options.OutputColumnName)) throw new ArgumentException("OutputColumnName is required", nameof(options));
         if (options.BatchSize < 1 || options.BatchSize > LatentEbmInference.MaxBatch)

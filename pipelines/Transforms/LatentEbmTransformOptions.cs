@@ -18,7 +18,10 @@ public sealed class LatentEbmTransformOptions
     /// <summary>Name of the column to add.</summary>
     public string OutputColumnName { get; set; } = "Score";
 
-    /// <summary>Input column: a known-size <c>Vector&lt;Single&gt;</c> of C·H·W pixels on the model's scale ([-1, 1] for MNIST bundles).</summary>
+    /// <summary>
+    /// Input column: a known-size <c>Vector&lt;Single&gt;</c> of C·H·W pixels on the model's scale (the manifest's
+    /// <c>pixel_range</c>, [-1, 1] for MNIST bundles); other values are refused when the rows are read.
+    /// </summary>
     public string InputColumnName { get; set; } = "Features";
 
     /// <summary>What to add: the anomaly score or the latent vector.</summary>
@@ -35,4 +38,12 @@ public sealed class LatentEbmTransformOptions
 
     /// <summary>With a GPU device: fall back to CPU when CUDA cannot load, instead of failing (as in ApplyOnnxModel).</summary>
     public bool FallbackToCpu { get; set; }
+
+    /// <summary>A copy with <paramref name="output"/>: estimators keep their own, so the caller's object is never written and later changes to it never reach a transformer.</summary>
+    internal LatentEbmTransformOptions With(LatentEbmOutput output)
+    {
+        var copy = (LatentEbmTransformOptions)MemberwiseClone();
+        copy.Output = output;
+        return copy;
+    }
 }

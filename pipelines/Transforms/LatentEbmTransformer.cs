@@ -45,6 +45,11 @@ public sealed class LatentEbmTransformer : ITransformer
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Reading the result throws <see cref="InvalidOperationException"/>, before any row is returned, when a pixel is
+    /// not finite or lies outside the bundle's <c>pixel_range</c> (<see cref="Inference.Bundles.BundleModel.AcceptsPixel"/>,
+    /// the HTTP service's rule); the message names the column, the row and the value.
+    /// </remarks>
     public IDataView Transform(IDataView input) => new LatentEbmDataView(input, GetOutputSchema(input.Schema), Compute);
 
     /// <inheritdoc />
@@ -67,6 +72,7 @@ public sealed class LatentEbmTransformer : ITransformer
     private float[] Compute(IDataView input)
     {
         int size = model.PixelsPerImage, width = options.Output == LatentEbmOutput.AnomalyScore ? 1 : model.Nz;
+        var pixels = model.Manifest.Model;
         var column = input.Schema[options.InputColumnName];
         var values = new List<float>();
         var batch = new List<ImageRequest>();
@@ -88,8 +94,9 @@ public sealed class LatentEbmTransformer : ITransformer
                 var image = new float[size];
                 buffer.CopyTo(image);
                 for (int i = 0; i < size; i++)
-                    if (!float.IsFinite(image[i]))
-                        throw new InvalidOperationException($"column '{options.InputColumnName}' holds {image[i]} at row {row}, value {i}: not finite");
+                    if (!pixels.AcceptsPixel(image[i]))
+                        throw new InvalidOperationException($"column '{options.InputColumnName}' holds {image[i]} at row {row}, value {i}: " +
+                            (float.IsFinite(image[i]) ? $"outside the bundle's pixel range [{pixels.PixelRange[0]}, {pixels.PixelRange[1]}]" : "not finite"));
                 batch.Add(new ImageRequest(image, 1, options.Seed, row));
                 row++;
                 if (batch.Count == options.BatchSize) Flush();

@@ -75,8 +75,7 @@ public static class ModelEndpoints
     private static ImageRequest Images(JsonElement body, LatentEbmInference model, ServerOptions options)
     {
         RequestReader.Only(body, "images", "seed");
-        double[] range = model.Manifest.Model.PixelRange;
-        var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages, range[0], range[1]);
+        var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages, model.Manifest.Model);
         return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
     }
 

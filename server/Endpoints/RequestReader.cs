@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentEbm.Inference.Bundles;
 using LatentEbm.Server.Hosting;
 
 namespace LatentEbm.Server.Endpoints;
@@ -60,13 +61,11 @@ public static class RequestReader
     }
 
     /// <summary>
-    /// A required array of rows, each an array of exactly <paramref name="rowSize"/> numbers within
-    /// [<paramref name="low"/>, <paramref name="high"/>] (the model's pixel range, give or take 0.1% of it),
-    /// flattened row-major.
+    /// A required array of rows, each an array of exactly <paramref name="rowSize"/> numbers that
+    /// <paramref name="model"/> accepts as pixels (<see cref="BundleModel.AcceptsPixel"/>), flattened row-major.
     /// </summary>
-    public static (float[] Values, int Rows) Rows(JsonElement body, string name, int rowSize, int maxRows, double low, double high)
+    public static (float[] Values, int Rows) Rows(JsonElement body, string name, int rowSize, int maxRows, BundleModel model)
     {
-        double slack = 1e-3 * (high - low);
         if (!body.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array)
             throw new RequestValidationException(name, $"{name} must be an array of rows of {rowSize} numbers");
         int rows = array.GetArrayLength();
@@ -83,8 +82,8 @@ public static class RequestReader
             {
                 if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || !float.IsFinite((float)d))
                     throw new RequestValidationException($"{name}[{r}][{c}]", $"{name}[{r}][{c}] must be a finite number");
-                if (d < low - slack || d > high + slack)
-                    throw new RequestValidationException($"{name}[{r}][{c}]", $"{name}[{r}][{c}] is {d}, outside the model's pixel range [{low}, {high}]");
+                if (!model.AcceptsPixel(d))
+                    throw new RequestValidationException($"{name}[{r}][{c}]", $"{name}[{r}][{c}] is {d}, outside the model's pixel range [{model.PixelRange[0]}, {model.PixelRange[1]}]");
                 values[(long)r * rowSize + c++] = (float)d;
             }
             r++;

@@ -4,10 +4,11 @@ using System.Text;
 namespace LatentEbm.Server.Hosting;
 
 /// <summary>
-/// Protects <c>/v1/*</c> with an API key (header <c>X-Api-Key</c> or <c>Authorization: Bearer</c>),
-/// compared in constant time (SHA-256 of both, then <see cref="CryptographicOperations.FixedTimeEquals"/>).
+/// Protects <c>/v1/*</c>, and <c>/metrics</c> when <paramref name="protectMetrics"/>, with an API key
+/// (header <c>X-Api-Key</c> or <c>Authorization: Bearer</c>), compared in constant time (SHA-256 of both,
+/// then <see cref="CryptographicOperations.FixedTimeEquals"/>).
 /// </summary>
-public sealed class ApiKeyMiddleware(RequestDelegate next, byte[] keyHash)
+public sealed class ApiKeyMiddleware(RequestDelegate next, byte[] keyHash, bool protectMetrics)
 {
     /// <summary>Reads the key from <paramref name="path"/> (surrounding white space trimmed).</summary>
     /// <exception cref="InvalidOperationException">The file is missing or empty.</exception>
@@ -19,10 +20,10 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, byte[] keyHash)
         return SHA256.HashData(Encoding.UTF8.GetBytes(key));
     }
 
-    /// <summary>Checks the key of requests under <c>/v1</c>.</summary>
+    /// <summary>Checks the key of requests under <c>/v1</c> (and <c>/metrics</c> when protected); others pass.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.StartsWithSegments("/v1"))
+        if (context.Request.Path.StartsWithSegments("/v1") || protectMetrics && context.Request.Path.StartsWithSegments("/metrics"))
         {
             string? given = context.Request.Headers["X-Api-Key"].FirstOrDefault();
             if (string.IsNullOrEmpty(given)) given = null; // an empty header does not hide a Bearer token

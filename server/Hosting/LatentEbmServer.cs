@@ -9,12 +9,13 @@ namespace LatentEbm.Server.Hosting;
 /// <summary>Builds the inference service: the same application for <c>latent-ebm-server</c>, <c>./latent-ebm serve</c> and the tests.</summary>
 public static class LatentEbmServer
 {
-    /// <summary>Creates the application (models loaded, routes mapped, not yet started).</summary>
+    /// <summary>Creates the application (settings checked first, models loaded, routes mapped, not yet started).</summary>
+    /// <exception cref="ArgumentException">Settings refused by <see cref="ServerOptions.Validate"/> (before anything loads or listens).</exception>
     /// <exception cref="DirectoryNotFoundException">No models folder.</exception>
     /// <exception cref="Inference.Bundles.BundleException">A damaged bundle.</exception>
     public static WebApplication Build(ServerOptions options, string[]? args = null)
     {
-        CheckUrls(options.Urls);
+        options.Validate();
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
@@ -52,7 +53,9 @@ public static class LatentEbmServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (options.ApiKeyFile is string keyFile)
-            app.UseMiddleware<ApiKeyMiddleware>(ApiKeyMiddleware.HashKeyFile(keyFile));
+            app.UseMiddleware<ApiKeyMiddleware>(ApiKeyMiddleware.HashKeyFile(keyFile), options.ProtectMetrics);
+        else if (ListenAddresses.BeyondLoopback(options.Urls) is [var open, ..])
+            app.Logger.LogWarning("Serving without an API key on {Address} (--allow-anonymous): anyone who can reach it may use /v1/*", open);
         app.UseRateLimiter();
         app.MapMethods("/healthz", ["GET", "HEAD"], () => Results.Ok(new { status = "ok" }));
         app.MapMethods("/readyz", ["GET", "HEAD"], (ModelRegistry registry) => registry.Count > 0
@@ -62,16 +65,5 @@ public static class LatentEbmServer
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("Shutting down: finishing requests in flight"));
         return app;
-    }
-
-    /// <summary>Each address must be an absolute http(s) URL with a port (a typo must not open the service on every interface).</summary>
-    /// <exception cref="ArgumentException">A malformed address, named.</exception>
-    public static void CheckUrls(string urls)
-    {
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.IsDefaultPort && !url.Contains(":" + uri.Port))
-                throw new ArgumentException($"--urls: '{url}' is not an http(s) address with a port, e.g. http://127.0.0.1:8080");
-        }
     }
 }

@@ -14,6 +14,15 @@ public sealed record ServerOptions
     /// <summary>A file holding the API key that protects <c>/v1/*</c>; null = no key.</summary>
     public string? ApiKeyFile { get; init; }
 
+    /// <summary>
+    /// Serve without an API key on an address beyond loopback (<c>0.0.0.0</c>, <c>*</c>, a LAN address);
+    /// without it such a start is refused. Loopback (localhost, 127.0.0.0/8, [::1]) needs no key either way.
+    /// </summary>
+    public bool AllowAnonymous { get; init; }
+
+    /// <summary><c>/metrics</c> needs the API key too (the same check as <c>/v1/*</c>); needs <see cref="ApiKeyFile"/>.</summary>
+    public bool ProtectMetrics { get; init; }
+
     /// <summary>Execution provider and device for every bundle.</summary>
     public ExecutionOptions Execution { get; init; } = new();
 
@@ -34,4 +43,19 @@ public sealed record ServerOptions
 
     /// <summary>Requests that may wait; beyond that: 429 with Retry-After.</summary>
     public int QueueLimit { get; init; } = 64;
+
+    /// <summary>Checks the settings before anything loads or listens.</summary>
+    /// <exception cref="ArgumentException">
+    /// A malformed address; an address beyond loopback with no <see cref="ApiKeyFile"/> and no
+    /// <see cref="AllowAnonymous"/>; <see cref="ProtectMetrics"/> without <see cref="ApiKeyFile"/>. The message names the option.
+    /// </exception>
+    public void Validate()
+    {
+        var open = ListenAddresses.BeyondLoopback(Urls);
+        if (ApiKeyFile is null && !AllowAnonymous && open.Count > 0)
+            throw new ArgumentException($"--urls: {open[0]} is reachable beyond this machine and no --api-key-file protects /v1/*: " +
+                "give --api-key-file, or --allow-anonymous to serve anyone who can reach it");
+        if (ProtectMetrics && ApiKeyFile is null)
+            throw new ArgumentException("--protect-metrics needs --api-key-file (the key that /metrics is to check)");
+    }
 }

@@ -34,11 +34,32 @@ public class DependencyRuleTests
     public void NoProjectPullsInBothOnnxRuntimePackages(string folder)
     {
         // With both, the CPU package silently wins and CUDA never loads.
+        var names = Libraries(folder);
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu.Linux", names);
+        Assert.False(names.Contains("Microsoft.ML.OnnxRuntime"), $"{folder} references both ONNX Runtime packages");
+    }
+
+    [Theory]
+    [InlineData("inference")]
+    [InlineData("server")]
+    [InlineData("cli")]
+    public void NoProjectPullsInWindowsOnnxRuntimeNatives(string folder)
+    {
+        // Microsoft.ML.OnnxRuntime.Gpu.Windows's props copy its win-x64 DLLs (210 MB) into every output
+        // and publish folder whatever the RuntimeIdentifier; the meta package Microsoft.ML.OnnxRuntime.Gpu pulls it in.
+        var names = Libraries(folder);
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Managed", names); // the rule looks at the right file
+        Assert.DoesNotContain("Microsoft.ML.OnnxRuntime.Gpu.Windows", names);
+        Assert.DoesNotContain("Microsoft.ML.OnnxRuntime.Gpu", names);
+    }
+
+    /// <summary>The package ids a project restores, directly or transitively.</summary>
+    private static HashSet<string> Libraries(string folder)
+    {
         string assets = Path.Combine(TestPaths.RepositoryRoot, folder, "obj", "project.assets.json");
         Assert.True(File.Exists(assets), $"{assets} missing: restore the solution first");
         using var doc = JsonDocument.Parse(File.ReadAllText(assets));
-        var names = doc.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name.Split('/')[0]).ToHashSet();
-        Assert.False(names.Contains("Microsoft.ML.OnnxRuntime") && names.Contains("Microsoft.ML.OnnxRuntime.Gpu"), $"{folder} references both ONNX Runtime packages");
+        return doc.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name.Split('/')[0]).ToHashSet();
     }
 
     [Fact]

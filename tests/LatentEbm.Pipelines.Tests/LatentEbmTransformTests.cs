@@ -118,4 +118,45 @@ public class LatentEbmTransformTests
         var error = Assert.Throws<InvalidOperationException>(() => Column(scored, "Score"));
         Assert.Contains("row 2", error.Message);
     }
+
+    [Fact]
+    public void PixelsOffTheBundlesScaleAreRefusedNamingColumnRowAndRange()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 3).Select(i => new Row { Features = Test.Value.Image(i).ToArray() }).ToArray();
+        rows[1].Features = [.. Enumerable.Repeat(255f, 784)]; // bytes, not the bundle's [-1, 1]: scored 283,554,050 before
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var estimator = ml.Transforms.ScoreLatentEbmAnomaly(Bundle);
+        var error = Assert.Throws<InvalidOperationException>(() => Column(estimator.Fit(data).Transform(data), "Score"));
+        Assert.Contains("column 'Features'", error.Message);
+        Assert.Contains("row 1", error.Message);
+        Assert.Contains("[-1, 1]", error.Message);
+        var latents = ml.Transforms.EncodeLatentEbm(Bundle).Fit(data).Transform(data);
+        Assert.Throws<InvalidOperationException>(() => latents.GetColumn<float[]>("Latent").ToArray());
+
+        // The range's ends (and rounding a hair past them) are pixels on the bundle's scale.
+        rows[1].Features = [.. Enumerable.Range(0, 784).Select(i => i % 2 == 0 ? -1f : 1.0005f)];
+        data = ml.Data.LoadFromEnumerable(rows);
+        Assert.All(Column(estimator.Fit(data).Transform(data), "Score"), s => Assert.True(float.IsFinite(s)));
+    }
+
+    [Fact]
+    public void TheCatalogNeverWritesToTheCallersOptions()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, 2);
+        var options = new LatentEbmTransformOptions { BundlePath = Bundle, OutputColumnName = "Latent", Output = LatentEbmOutput.Latent };
+        var scorer = ml.Transforms.ScoreLatentEbmAnomaly(options).Fit(data);
+        Assert.Equal(LatentEbmOutput.Latent, options.Output);
+        Assert.Equal(NumberDataViewType.Single, scorer.GetOutputSchema(data.Schema)["Latent"].Type); // the scorer still scores
+
+        // Changing the options afterwards does not change a built transformer.
+        options.InputColumnName = "Pixels";
+        Assert.Equal(2, Column(scorer.Transform(data), "Latent").Length);
+        options.InputColumnName = "Features";
+        options.Output = LatentEbmOutput.AnomalyScore;
+        var encoder = ml.Transforms.EncodeLatentEbm(options);
+        Assert.Equal(LatentEbmOutput.AnomalyScore, options.Output);
+        Assert.IsType<VectorDataViewType>(encoder.Fit(data).GetOutputSchema(data.Schema)["Latent"].Type);
+    }
 }

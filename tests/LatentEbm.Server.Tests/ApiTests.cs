@@ -138,6 +138,15 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.Equal("images[0][7]", body.GetProperty("field").GetString());
         Assert.Contains("pixel range [-1, 1]", body.GetProperty("detail").GetString());
 
+        // Bytes instead of the model's scale: refused, as the ML.NET step does.
+        string bytes = "[" + string.Join(",", row.Select(_ => "255")) + "]";
+        (status, _, body) = await PostRaw($"{Model}/scores", $"{{\"images\": [{bytes}]}}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("images[0][0]", body.GetProperty("field").GetString());
+        string ends = "[" + string.Join(",", row.Select((_, i) => i % 2 == 0 ? "-1" : "1.0005")) + "]"; // the ends, and rounding past them, are accepted
+        (status, _, _) = await PostRaw($"{Model}/scores", $"{{\"images\": [{ends}]}}");
+        Assert.Equal(HttpStatusCode.OK, status);
+
         (status, _, body) = await PostRaw($"{Model}/samples", "{\"count\": 1000000}");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("count", body.GetProperty("field").GetString());

@@ -70,7 +70,8 @@ public class BundleTests
     private static (bool Ok, string Output) Python(string code, params string[] args)
     {
         if (!File.Exists("/usr/bin/python3")) return (false, "no /usr/bin/python3");
-        var (exit, output) = ProcessRunner.Run("/usr/bin/python3", ["-c", code, .. args]);
+        // -P: never import from the working folder (from the repository root, its onnx/ folder would shadow the package).
+        var (exit, output) = ProcessRunner.Run("/usr/bin/python3", ["-P", "-c", code, .. args]);
         return (exit == 0, output);
     }
 

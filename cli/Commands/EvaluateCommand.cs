@@ -19,9 +19,10 @@ internal static class EvaluateCommand
         var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var seed = new Option<int>("--seed") { Description = "Chain seed (row i draws from stream i of the seed)", DefaultValueFactory = _ => 0 };
         var gpu = new Option<int?>("--gpu-device-id") { Description = "CUDA device (default: CPU)" };
+        var record = new Option<bool>("--record") { Description = "Also write these metrics, with the epoch, seed and weighting, into the bundle's manifest.json (what make paper-table does for the bundles it ships)" };
         var anomaly = new Command("anomaly", "Anomaly detection under PAPER.md's protocol on the bundle's held-out digit and split: report.json, scores.csv, pr_curve.png, and a table beside the paper's rows.")
         {
-            bundle, dataset, holdout, output, dataRoot, seed, gpu,
+            bundle, dataset, holdout, output, dataRoot, seed, gpu, record,
         };
         anomaly.SetAction(parse =>
         {
@@ -32,7 +33,7 @@ internal static class EvaluateCommand
                     throw new ArgumentException($"bundle was trained on {manifest.Training.Dataset}, not {parse.GetValue(dataset)}");
                 AnsiConsole.MarkupLineInterpolated($"Scoring the test split of {manifest.Training.Dataset} (digit {manifest.Training.HoldoutDigit} held out) through the ML.NET pipeline...");
                 var report = AnomalyEvaluationJob.Run(parse.GetValue(bundle)!, parse.GetValue(dataRoot)!, parse.GetValue(output)!,
-                    parse.GetValue(holdout), parse.GetValue(seed), parse.GetValue(gpu));
+                    parse.GetValue(holdout), parse.GetValue(seed), parse.GetValue(gpu), parse.GetValue(record));
                 var table = new Table().AddColumns("model", $"AUPRC, digit {report.HoldoutDigit}");
                 table.Title = new TableTitle("Beside PAPER.md's table (anomaly = positive)");
                 foreach (var (model, value) in PaperRows.For(report.HoldoutDigit))
@@ -43,6 +44,8 @@ internal static class EvaluateCommand
                 table.AddRow("   auroc", $"{report.Auroc:F3}");
                 table.AddRow("   prevalence (random score)", $"{report.Prevalence:F3}");
                 AnsiConsole.Write(table);
+                AnsiConsole.MarkupLineInterpolated($"score: {report.Score["weighting"]} ({report.Score["weighting_provenance"]})");
+                if (report.Uninformative) Console.Error.WriteLine("warning: the score is constant: its AUPRC is the tie value and means nothing");
                 AnsiConsole.MarkupLineInterpolated($"{report.NTest} test images scored in {report.ScoreSeconds:F0} s. Wrote report.json, scores.csv, pr_curve.png to {parse.GetValue(output)}");
                 return 0;
             }

@@ -60,6 +60,7 @@ internal static class Progress
     {
         var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
         table.Title = new TableTitle($"Anomaly detection, digit {report.HoldoutDigit} held out (anomaly = positive)");
+        if (report.Uninformative) table.AddRow("warning", "the score is constant: its AUPRC is the tie value and means nothing");
         table.AddRow("pr_auc (trapezoid, the paper's AUPRC)", $"{report.PrAuc:F4}");
         table.AddRow("average_precision (step sum)", $"{report.AveragePrecision:F4}");
         table.AddRow("auprc_mlnet (ML.NET's estimate)", $"{report.AuprcMlnet:F4}");
@@ -67,8 +68,10 @@ internal static class Progress
         table.AddRow("prevalence (random score)", $"{report.Prevalence:F4}");
         table.AddRow("test images", $"{report.NTest}");
         table.AddRow("training seconds", $"{report.TrainSeconds:F0}");
-        foreach (var (term, value) in report.PrAucByTerm)
-            table.AddRow($"pr_auc of {term} alone", $"{value:F4}");
+        foreach (var (term, r) in report.RankingByTerm)
+            table.AddRow($"{term} alone", r.Uninformative
+                ? $"uninformative (constant score; pr_auc {r.PrAuc:F4} is the tie value, average precision {r.AveragePrecision:F4})"
+                : $"pr_auc {r.PrAuc:F4}, average precision {r.AveragePrecision:F4}");
         if (report.Score.TryGetValue("pr_auc_by_weights", out var byWeights) && byWeights is Dictionary<string, double> weighted)
             foreach (var (weights, value) in weighted)
                 table.AddRow($"pr_auc with {weights} weights", $"{value:F4}");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LatentEbm.Inference.Scoring;
 using System.Diagnostics;
 using LatentEbm.Data.Idx;
 using LatentEbm.Pipelines.Evaluation;
@@ -139,6 +140,7 @@ internal static class TrainCommand
                 new()
                 {
                     ["weights"] = run.Config.Score.Weights,
+                    ["weighting_provenance"] = ScoreWeightings.Provenance(run.Config.Score.Weights),
                     ["reconstruction_weight"] = weights.Reconstruction,
                     ["energy_weight"] = weights.Energy,
                     ["latent_norm_weight"] = weights.LatentNorm,

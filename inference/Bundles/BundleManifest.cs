@@ -30,7 +30,11 @@ public sealed record BundleManifest
     /// <summary>The anomaly score baked into <c>anomaly_score.onnx</c> and the test-time chain it was evaluated with.</summary>
     public required BundleScore Score { get; init; }
 
-    /// <summary>Metrics at export time (the run's report.json), or empty.</summary>
+    /// <summary>
+    /// The bundle's own anomaly-detection metrics, written by <c>latent-ebm evaluate anomaly --record</c> (the
+    /// ML.NET job on ONNX Runtime that also feeds the reports), with the epoch, seed and weighting they were
+    /// measured at; empty until then (export records no test numbers).
+    /// </summary>
     public Dictionary<string, JsonElement> Metrics { get; init; } = [];
 
     /// <summary>One entry per ONNX file.</summary>
@@ -73,7 +77,14 @@ public sealed record BundleModel(
 public sealed record BundleTraining(string Dataset, int? HoldoutDigit, int SplitSeed, int Seed, int Epochs, double TrainSeconds);
 
 /// <summary>Anomaly score weights (see <see cref="Scoring.AnomalyScoreWeights"/>) and test-time chain settings.</summary>
-public sealed record BundleScore(double ReconstructionWeight, double EnergyWeight, double LatentNormWeight, int Steps, double StepSize, bool Noise);
+/// <param name="ReconstructionWeight">Weight of |x − g(z)|².</param>
+/// <param name="EnergyWeight">Weight of E = −f.</param>
+/// <param name="LatentNormWeight">Weight of |z|².</param>
+/// <param name="Steps">Test-time posterior chain length K.</param>
+/// <param name="StepSize">Test-time Langevin step size s.</param>
+/// <param name="Noise">Whether the test-time chain adds Langevin noise.</param>
+/// <param name="Weighting">The weighting's name (<see cref="Scoring.ScoreWeightings"/>); null in bundles exported before it was recorded.</param>
+public sealed record BundleScore(double ReconstructionWeight, double EnergyWeight, double LatentNormWeight, int Steps, double StepSize, bool Noise, string? Weighting = null);
 
 /// <summary>One ONNX file of a bundle.</summary>
 /// <param name="Role">prior_energy, prior_energy_grad, prior_langevin, decoder, posterior_langevin or anomaly_score.</param>

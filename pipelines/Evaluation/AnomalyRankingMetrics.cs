@@ -30,6 +30,21 @@ public sealed record AnomalyRankingMetrics(double PrAuc, double AveragePrecision
         return ([.. recall], [.. precision]);
     }
 
+    /// <summary>Relative spread at or below which a score counts as constant: float32 rounding of one value.</summary>
+    public const double ConstantSpread = 1e-6;
+
+    /// <summary>
+    /// Whether the scores are constant or nearly so (max − min ≤ <see cref="ConstantSpread"/> × max |score|):
+    /// such a score ranks nothing, yet the trapezoid rule gives every such tie (1 + prevalence) / 2, which
+    /// can read as a good AUPRC, so reports call it uninformative.
+    /// </summary>
+    public static bool IsNearlyConstant(IReadOnlyList<double> scores)
+    {
+        if (scores.Count == 0) return true;
+        double min = scores.Min(), max = scores.Max();
+        return max - min <= ConstantSpread * Math.Max(Math.Abs(min), Math.Abs(max));
+    }
+
     /// <summary>Computes all metrics in one pass over the scores sorted descending (O(n log n)).</summary>
     /// <param name="labels">Per row 1 = anomaly (positive), 0 = normal.</param>
     /// <param name="scores">Per row anomaly score; must be finite.</param>

@@ -6,6 +6,12 @@ using LatentEbm.Data.IO;
 
 namespace LatentEbm.Pipelines.Evaluation;
 
+/// <summary>One score term ranked alone.</summary>
+/// <param name="PrAuc">Trapezoid AUPRC (ties grouped).</param>
+/// <param name="AveragePrecision">Step-sum average precision.</param>
+/// <param name="Uninformative">The term is constant or nearly so: its AUPRC is the tie value (1 + prevalence) / 2 and means nothing.</param>
+public sealed record TermRanking(double PrAuc, double AveragePrecision, bool Uninformative);
+
 /// <summary>
 /// The anomaly-detection report of a run (<c>report.json</c>): PAPER.md's protocol, anomaly = positive.
 /// <c>pr_auc</c> is the trapezoid area between distinct thresholds (the metric of the paper's tables),
@@ -41,11 +47,14 @@ public sealed record AnomalyReport
     /// <summary>Wall time of scoring the test set, in seconds.</summary>
     public double ScoreSeconds { get; init; }
 
+    /// <summary>Whether the score is constant or nearly so (<see cref="AnomalyRankingMetrics.IsNearlyConstant"/>): its AUPRC then means nothing.</summary>
+    public bool Uninformative { get; init; }
+
     /// <summary>How the score was computed (term weights, test-time chain).</summary>
     public Dictionary<string, object> Score { get; init; } = [];
 
-    /// <summary><c>pr_auc</c> of each score term alone (the anomaly score's ingredients), for insight; never used to select anything.</summary>
-    public Dictionary<string, double> PrAucByTerm { get; init; } = [];
+    /// <summary>Each score term alone (the anomaly score's ingredients) ranked on the test split, for insight; never used to select anything.</summary>
+    public Dictionary<string, TermRanking> RankingByTerm { get; init; } = [];
 
     /// <summary>Builds the report from labels and scores.</summary>
     /// <exception cref="InvalidScoresException">Empty, one class, or non-finite scores.</exception>
@@ -53,6 +62,11 @@ public sealed record AnomalyReport
         double trainSeconds, double scoreSeconds, Dictionary<string, object> scoreSettings, Dictionary<string, double[]>? terms = null)
     {
         var metrics = AnomalyRankingMetrics.Compute(labels, scores);
+        TermRanking Rank(double[] term)
+        {
+            var m = AnomalyRankingMetrics.Compute(labels, term);
+            return new TermRanking(m.PrAuc, m.AveragePrecision, AnomalyRankingMetrics.IsNearlyConstant(term));
+        }
         return new AnomalyReport
         {
             HoldoutDigit = holdoutDigit,
@@ -65,7 +79,8 @@ public sealed record AnomalyReport
             TrainSeconds = trainSeconds,
             ScoreSeconds = scoreSeconds,
             Score = scoreSettings,
-            PrAucByTerm = terms?.ToDictionary(t => t.Key, t => AnomalyRankingMetrics.Compute(labels, t.Value).PrAuc) ?? [],
+            Uninformative = AnomalyRankingMetrics.IsNearlyConstant(scores),
+            RankingByTerm = terms?.ToDictionary(t => t.Key, t => Rank(t.Value)) ?? [],
         };
     }
 

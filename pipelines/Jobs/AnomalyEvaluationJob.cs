@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Text.Json;
+using LatentEbm.Data.IO;
+using LatentEbm.Inference.Scoring;
 using LatentEbm.Data.Datasets;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Pipelines.Evaluation;
@@ -12,7 +15,8 @@ namespace LatentEbm.Pipelines.Jobs;
 /// <summary>
 /// The anomaly-detection evaluation of a bundle under PAPER.md's protocol, on the bundle's own held-out
 /// digit and split seed, scoring through the ML.NET pipeline (<c>ScoreLatentEbmAnomaly</c>). Writes
-/// <c>report.json</c>, <c>scores.csv</c> and <c>pr_curve.png</c>.
+/// <c>report.json</c>, <c>scores.csv</c> and <c>pr_curve.png</c>; with <c>record</c>, also the bundle's own
+/// <c>metrics</c> in its manifest, so that a bundle and every report made from this job quote one number.
 /// </summary>
 public static class AnomalyEvaluationJob
 {
@@ -28,10 +32,11 @@ public static class AnomalyEvaluationJob
     /// <param name="holdoutDigit">Must equal the bundle's held-out digit when given.</param>
     /// <param name="seed">Chain seed.</param>
     /// <param name="gpuDeviceId">CUDA device, or null for CPU.</param>
+    /// <param name="record">Write the metrics into the bundle's <c>manifest.json</c> (atomically; the graphs are untouched).</param>
     /// <exception cref="BundleException">The bundle is damaged.</exception>
     /// <exception cref="ArgumentException">The bundle holds out no digit, or another digit than asked.</exception>
     /// <exception cref="InvalidScoresException">One class or non-finite scores.</exception>
-    public static AnomalyReport Run(string bundle, string dataRoot, string outFolder, int? holdoutDigit = null, int seed = 0, int? gpuDeviceId = null)
+    public static AnomalyReport Run(string bundle, string dataRoot, string outFolder, int? holdoutDigit = null, int seed = 0, int? gpuDeviceId = null, bool record = false)
     {
         var manifest = ModelBundle.ReadManifest(bundle);
         int digit = manifest.Training.HoldoutDigit ?? throw new ArgumentException($"bundle {bundle} was trained on every digit; anomaly evaluation needs a held-out digit");
@@ -51,8 +56,13 @@ public static class AnomalyEvaluationJob
         var scored = ml.Transforms.ScoreLatentEbmAnomaly(bundle, outputColumnName: "Score", seed: seed, gpuDeviceId: gpuDeviceId).Fit(data).Transform(data);
         double[] scores = [.. scored.GetColumn<float>("Score").Select(s => (double)s)];
 
+        string? weighting = manifest.Score.Weighting;
         var report = AnomalyReport.Evaluate(digit, labels, scores, manifest.Training.TrainSeconds, watch.Elapsed.TotalSeconds, new()
         {
+            ["weighting"] = weighting ?? "unrecorded",
+            ["weighting_provenance"] = weighting is null ? "unrecorded (the bundle predates the record)" : ScoreWeightings.Provenance(weighting),
+            ["epoch"] = manifest.Training.Epochs,
+            ["chain_seed"] = seed,
             ["reconstruction_weight"] = manifest.Score.ReconstructionWeight,
             ["energy_weight"] = manifest.Score.EnergyWeight,
             ["latent_norm_weight"] = manifest.Score.LatentNormWeight,
@@ -60,14 +70,40 @@ public static class AnomalyEvaluationJob
             ["test_chain_step_size"] = manifest.Score.StepSize,
             ["test_chain_noise"] = manifest.Score.Noise,
             ["scored_by"] = "ML.NET pipeline ScoreLatentEbmAnomaly on ONNX Runtime",
+            ["execution"] = gpuDeviceId is int device ? $"CUDA device {device}" : "CPU",
             ["bundle"] = bundle,
             ["metrics_note"] = "pr_auc: trapezoid area under precision-recall between distinct thresholds, ties grouped (scikit-learn auc(recall, precision), the paper's tables); average_precision: step sum (average_precision_score); auprc_mlnet: ML.NET EvaluateNonCalibrated, a trapezoid over rows without grouping ties, sampled above 100,000 rows, so it can differ",
         });
         Directory.CreateDirectory(outFolder);
         report.Write(outFolder, labels, scores);
+        if (record) RecordInManifest(bundle, manifest, report);
         var (recall, precision) = AnomalyRankingMetrics.Curve(labels, scores);
         PrCurvePlot.Save(Path.Combine(outFolder, "pr_curve.png"), recall, precision, report.Prevalence,
             $"{manifest.Name}: digit {digit} held out, pr_auc {report.PrAuc:F3}");
         return report;
+    }
+
+    /// <summary>Replaces the manifest's <c>metrics</c> with this evaluation's, atomically.</summary>
+    private static void RecordInManifest(string bundle, BundleManifest manifest, AnomalyReport report)
+    {
+        var metrics = new Dictionary<string, object?>
+        {
+            ["holdout_digit"] = report.HoldoutDigit,
+            ["pr_auc"] = report.PrAuc,
+            ["average_precision"] = report.AveragePrecision,
+            ["auroc"] = report.Auroc,
+            ["prevalence"] = report.Prevalence,
+            ["n_test"] = report.NTest,
+            ["uninformative"] = report.Uninformative,
+            ["epoch"] = report.Score["epoch"],
+            ["weighting"] = report.Score["weighting"],
+            ["weighting_provenance"] = report.Score["weighting_provenance"],
+            ["chain_seed"] = report.Score["chain_seed"],
+            ["test_chain_steps"] = report.Score["test_chain_steps"],
+            ["test_chain_noise"] = report.Score["test_chain_noise"],
+            ["measured_by"] = $"latent-ebm evaluate anomaly --bundle {bundle} --seed {report.Score["chain_seed"]} --record (ML.NET ScoreLatentEbmAnomaly on ONNX Runtime, {report.Score["execution"]})",
+        };
+        var updated = manifest with { Metrics = metrics.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value)) };
+        AtomicFile.WriteAllText(Path.Combine(bundle, ModelBundle.ManifestFile), JsonSerializer.Serialize(updated, BundleManifest.JsonOptions));
     }
 }

@@ -200,8 +200,8 @@ public sealed record AnomalyScoreConfig
     /// <summary>Images per scoring batch.</summary>
     public int BatchSize { get; init; } = 1000;
 
-    /// <summary>The names <see cref="Weights"/> accepts.</summary>
-    public static readonly string[] WeightNames = ["log_joint", "later_work", "standardized"];
+    /// <summary>The names <see cref="Weights"/> accepts (<see cref="ScoreWeightings.Names"/>).</summary>
+    public static readonly string[] WeightNames = ScoreWeightings.Names;
 
     /// <summary>Resolves <see cref="Weights"/> with the model's sigma and sigma0 and, for <c>standardized</c>, the run's validation calibration.</summary>
     /// <exception cref="ArgumentException">Unknown name, or <c>standardized</c> without a calibration.</exception>

@@ -132,8 +132,7 @@ public static class BundleExporter
                     spec.Prior.Describe(), spec.Generator.Describe(), [-1, 1]),
                 Training = new BundleTraining(config.Dataset, config.HoldoutDigit, config.SplitSeed, config.Seed, checkpointManifest.Epoch,
                     checkpointManifest.History.Sum(h => h.Seconds)),
-                Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise),
-                Metrics = ReadReport(runFolder),
+                Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, config.Score.Weights),
                 Files = [.. files],
                 Weights = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length),
             };
@@ -195,20 +194,5 @@ public static class BundleExporter
             throw;
         }
         if (old is not null) Directory.Delete(old, recursive: true);
-    }
-
-    private static Dictionary<string, JsonElement> ReadReport(string runFolder)
-    {
-        string path = Path.Combine(runFolder, "report.json");
-        if (!File.Exists(path)) return [];
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new RunFolderException(runFolder, $"report.json is unreadable ({e.Message}); re-run the evaluation or remove it", e);
-        }
     }
 }

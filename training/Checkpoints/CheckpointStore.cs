@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace LatentEbm.Training.Checkpoints;
 
 /// <summary>
-/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> with both networks, both Adam states,
+/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> (the epoch, at least 4 digits) with both networks, both Adam states,
 /// the noise generator's state, and <c>checkpoint.json</c> (epoch, configuration, metrics so far,
 /// SHA-256 of every file). A checkpoint is written into a hidden temporary folder and renamed into
 /// place, so a folder named <c>epoch-NNNN</c> is always complete; a kill mid-write leaves the
@@ -56,11 +56,25 @@ public sealed class CheckpointStore(string runFolder)
         return final;
     }
 
-    /// <summary>Complete checkpoint folders, oldest first.</summary>
+    /// <summary>
+    /// Complete checkpoint folders, oldest first: ordered by the epoch number in their name, so that
+    /// <c>epoch-10000</c> follows <c>epoch-9999</c> (names are padded to 4 digits, not beyond).
+    /// </summary>
     public IReadOnlyList<string> List() =>
         Directory.Exists(Folder)
-            ? [.. Directory.GetDirectories(Folder, "epoch-*").Where(d => File.Exists(Path.Combine(d, Manifest))).Order(StringComparer.Ordinal)]
+            ? [.. Directory.GetDirectories(Folder, "epoch-*")
+                .Select(d => (Folder: d, Epoch: EpochOf(d)))
+                .Where(c => c.Epoch is not null && File.Exists(Path.Combine(c.Folder, Manifest)))
+                .OrderBy(c => c.Epoch)
+                .Select(c => c.Folder)]
             : [];
+
+    /// <summary>The epoch of a folder named <c>epoch-N</c> (any number of digits), or null for any other name.</summary>
+    private static long? EpochOf(string folder)
+    {
+        string digits = Path.GetFileName(folder)["epoch-".Length..];
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit) && long.TryParse(digits, out long epoch) ? epoch : null;
+    }
 
     /// <summary>The newest checkpoint folder, or null when there is none.</summary>
     public string? Latest() => List().LastOrDefault();

@@ -135,20 +135,26 @@ public sealed class CheckpointStore(string runFolder)
     }
 
     /// <summary>Loads only the two networks of a verified checkpoint (export, evaluation).</summary>
-    /// <exception cref="CheckpointException">The checkpoint is damaged or does not fit the networks.</exception>
+    /// <exception cref="CheckpointException">The checkpoint is damaged, or a weights file cannot be loaded into its network (TorchSharp's error included); the message names the file.</exception>
     public static CheckpointManifest RestoreNetworks(string checkpoint, nn.Module prior, nn.Module generator)
     {
         var manifest = ReadManifest(checkpoint);
+        LoadWeights(prior, Path.Combine(checkpoint, "prior.weights"));
+        LoadWeights(generator, Path.Combine(checkpoint, "generator.weights"));
+        return manifest;
+    }
+
+    /// <summary>Loads one weights file; TorchSharp's (often native) errors become a <see cref="CheckpointException"/> naming the file.</summary>
+    private static void LoadWeights(nn.Module module, string path)
+    {
         try
         {
-            prior.load(Path.Combine(checkpoint, "prior.weights"));
-            generator.load(Path.Combine(checkpoint, "generator.weights"));
+            module.load(path);
         }
         catch (Exception e)
         {
-            throw new CheckpointException(checkpoint, $"does not fit the model of this configuration ({e.Message})", e);
+            throw new CheckpointException(path, $"cannot be loaded into the {Path.GetFileNameWithoutExtension(path)} network of the checkpoint's configuration ({e.Message}): the file is not TorchSharp weights of that shape; export an earlier checkpoint or train again", e);
         }
-        return manifest;
     }
 
     private static void WriteFile(string folder, string name, Action<Stream> write)

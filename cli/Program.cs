@@ -1,5 +1,11 @@
 using System.CommandLine;
 using LatentEbm.Cli.Commands;
+using Spectre.Console;
+
+// Piped or redirected output has no terminal width: Spectre.Console would assume 80 columns and break
+// paths and graph names across lines. A width no line of the tool approaches keeps every line whole
+// (tables and markup take only the width their content needs).
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 100_000;
 
 var root = new RootCommand("latent-ebm: latent-space energy-based prior models (Pang et al., NeurIPS 2020) — train, export, evaluate, serve, benchmark.");
 root.Subcommands.Add(TrainCommand.Create());

@@ -1,6 +1,12 @@
 using System.CommandLine;
 using LatentEbm.Cli.Commands;
 using LatentEbm.Training.Runtime;
+using Spectre.Console;
+
+// Piped or redirected output has no terminal width: Spectre.Console would assume 80 columns and break
+// paths and graph names across lines. A width no line of the tool approaches keeps every line whole
+// (tables and markup take only the width their content needs).
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 100_000;
 
 // Before libtorch's first convolution: cap oneDNN where its float32 kernels were measured wrong (see TorchRuntime).
 TorchRuntime.Initialize();

@@ -167,11 +167,11 @@ internal static class TrainCommand
             bool anyCheckpoint = Directory.Exists(Path.Combine(folder, "checkpoints")) && Directory.EnumerateDirectories(Path.Combine(folder, "checkpoints"), "epoch-*").Any();
             Console.Error.WriteLine(anyCheckpoint
                 ? "cancelled: the newest checkpoint is intact; continue with --resume"
-                : "cancelled before the first epoch ended: no checkpoint yet; --resume starts the run over");
+                : $"cancelled before the first epoch ended: no checkpoint yet, nothing to resume; remove {folder} to start over");
             return 130;
         }
-        // IdxFormatException, CheckpointException and RunFolderException are IOExceptions.
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NonFiniteValueException or InvalidScoresException or ArgumentException)
+        // IdxFormatException, CheckpointException, RunFolderException and RunConfigMismatchException are IOExceptions.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidScoresException or ArgumentException)
         {
             // Plain stderr: the message names files and must not be wrapped or styled.
             Console.Error.WriteLine($"error: {e.Message}");

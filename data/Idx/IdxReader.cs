@@ -11,7 +11,7 @@ namespace LatentEbm.Data.Idx;
 /// Only unsigned bytes (type 0x08) are supported, the type of every MNIST-family file.
 /// Every check failure throws <see cref="IdxFormatException"/> naming the file and the problem:
 /// a bad magic number, an unsupported element type, a rank other than the expected one,
-/// a non-positive dimension, a payload shorter or longer than the dimensions say, or a gzip
+/// a non-positive dimension, dimensions whose product exceeds the file (however large), a payload shorter or longer than the dimensions say, or a gzip
 /// stream that is itself corrupt.
 /// </remarks>
 public static class IdxReader
@@ -47,18 +47,23 @@ public static class IdxReader
             throw new IdxFormatException(path, $"truncated header: {bytes.Length} bytes, need {headerLength} for rank {rank}");
 
         var shape = new int[rank];
-        long count = 1;
         for (int i = 0; i < rank; i++)
         {
             shape[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i, 4));
             if (shape[i] <= 0)
                 throw new IdxFormatException(path, $"dimension {i} is {shape[i]}; dimensions must be positive");
-            count *= shape[i];
         }
 
         long payload = bytes.Length - headerLength;
-        if (payload < count)
-            throw new IdxFormatException(path, $"truncated: dimensions [{string.Join(", ", shape)}] need {count} data bytes, found {payload}");
+        // The product of up to 255 int32 dimensions overflows a long: multiply checked, and stop as soon
+        // as it passes the payload (the file cannot hold it), before anything is allocated for it.
+        long count = 1;
+        for (int i = 0; i < rank; i++)
+        {
+            count = checked(count * shape[i]);
+            if (count > payload)
+                throw new IdxFormatException(path, $"truncated: dimensions [{string.Join(", ", shape)}] need {(i == rank - 1 ? "" : "at least ")}{count} data bytes, found {payload}");
+        }
         if (payload > count)
             throw new IdxFormatException(path, $"{payload - count} unexpected bytes after the {count} data bytes of dimensions [{string.Join(", ", shape)}]");
 

@@ -133,15 +133,29 @@ public sealed class ModelBundle : IDisposable
     /// Runs <paramref name="role"/>'s graph on float32 inputs (name, row-major data, dimensions) and
     /// returns every output as (data, dimensions).
     /// </summary>
+    /// <exception cref="BundleException">ONNX Runtime failed running the graph (it loaded and has the right signature, so the file's contents are wrong); the message names the file and says to export the bundle again.</exception>
     public IReadOnlyDictionary<string, (float[] Data, int[] Dims)> Run(string role, params (string Name, float[] Data, int[] Dims)[] inputs)
     {
         var values = inputs.Select(i => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<float>(i.Data, i.Dims))).ToList();
-        using var results = Session(role).Run(values);
+        using var results = RunSession(role, values);
         return results.ToDictionary(r => r.Name, r =>
         {
             var t = r.AsTensor<float>();
             return (t.ToArray(), t.Dimensions.ToArray());
         });
+    }
+
+    private IDisposableReadOnlyCollection<DisposableNamedOnnxValue> RunSession(string role, IReadOnlyCollection<NamedOnnxValue> values)
+    {
+        try
+        {
+            return Session(role).Run(values);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new BundleException(Path.Combine(Folder, File(role).File),
+                $"ONNX Runtime failed running this graph ({e.Message}); the file loads but its contents are wrong: export the bundle again (latent-ebm export)", e);
+        }
     }
 
     private static void Verify(string path, string sha256)

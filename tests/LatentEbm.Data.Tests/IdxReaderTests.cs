@@ -63,6 +63,7 @@ public class IdxReaderTests
     [InlineData("zero dimension", "dimension 1 is 0")]
     [InlineData("truncated header", "truncated header")]
     [InlineData("tiny", "shorter than the 4-byte magic number")]
+    [InlineData("overflowing dimensions", "need at least 65536 data bytes, found 0")]
     public void DamagedFilesThrowATypedErrorNamingFileAndProblem(string damage, string expected)
     {
         byte[] bytes = damage switch
@@ -75,10 +76,12 @@ public class IdxReaderTests
             "zero dimension" => Idx([4, 0, 4], payload: 0),
             "truncated header" => Idx([4, 4, 4]).AsSpan(0, 10).ToArray(),
             "tiny" => [0, 0],
+            // 65536^4 = 2^64 wraps to 0 in unchecked long arithmetic: an empty payload used to "fit".
+            "overflowing dimensions" => Idx([65536, 65536, 65536, 65536], payload: 0),
             _ => throw new ArgumentException(damage),
         };
         string path = Write(damage.Replace(' ', '-'), bytes);
-        var error = Assert.Throws<IdxFormatException>(() => IdxReader.Read(path, expectedRank: 3));
+        var error = Assert.Throws<IdxFormatException>(() => IdxReader.Read(path, expectedRank: damage == "overflowing dimensions" ? 4 : 3));
         Assert.Equal(path, error.FilePath);
         Assert.Contains(expected, error.Message);
         Assert.Contains(path, error.Message);

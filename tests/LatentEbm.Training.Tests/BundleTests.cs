@@ -28,6 +28,34 @@ public class BundleTests
         return bundle;
     }
 
+    [Fact]
+    public void ExportingACheckpointWithGarbageWeightsNamesTheFileInsteadOfANativeError()
+    {
+        string run = TestPaths.NewTempFolder();
+        foreach (var file in Directory.GetFiles(Run.Value, "*", SearchOption.AllDirectories))
+        {
+            string copy = Path.Combine(run, Path.GetRelativePath(Run.Value, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        string checkpoint = new CheckpointStore(run).Latest()!;
+        string weights = Path.Combine(checkpoint, "prior.weights");
+        var garbage = new byte[new FileInfo(weights).Length];
+        new Random(5).NextBytes(garbage);
+        File.WriteAllBytes(weights, garbage);
+        // The manifest's checksum is made to match: only the contents are wrong.
+        string manifestPath = Path.Combine(checkpoint, "checkpoint.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        manifest["sha256"]!["prior.weights"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(garbage));
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        string bundle = Path.Combine(TestPaths.NewTempFolder(), "tiny");
+        var error = Assert.Throws<CheckpointException>(() => BundleExporter.Export(run, bundle, ChainForm.Loop, [1]));
+        Assert.Equal(weights, error.FilePath);
+        Assert.Contains("cannot be loaded into the prior network", error.Message);
+        Assert.False(Directory.Exists(bundle));
+    }
+
     [Theory]
     [InlineData(ChainForm.Loop)]
     [InlineData(ChainForm.Unrolled)]

@@ -145,7 +145,7 @@ public class CheckpointTests
         string folder = TestPaths.NewTempFolder();
         using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(3), data))
         {
-            var error = Assert.Throws<NonFiniteValueException>(() => run.TrainToEnd(
+            var error = Assert.Throws<TrainingDivergedException>(() => run.TrainToEnd(
                 onEpoch: m => { if (m.Epoch == 1) using (no_grad()) run.Trainer.Generator.Linears[0].weight!.fill_(double.PositiveInfinity); }));
             Assert.Equal(2, error.Epoch);
             Assert.Equal(3, error.Iteration); // 2 iterations per epoch: the first of epoch 2
@@ -156,6 +156,102 @@ public class CheckpointTests
         using var resumed = TrainingRun.Resume(folder, data);
         resumed.TrainToEnd();
         Assert.Equal(3, resumed.Trainer.EpochsCompleted);
+    }
+
+    [Fact]
+    public void AFiniteButHugeEnergyStopsTrainingAndLeavesTheLastCheckpointIntact()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(3), data))
+        {
+            // f shifted by 2e6 after epoch 1: finite everywhere, but beyond anything a healthy run reaches.
+            var error = Assert.Throws<TrainingDivergedException>(() => run.TrainToEnd(
+                onEpoch: m => { if (m.Epoch == 1) using (no_grad()) run.Trainer.Prior.Linears[^1].bias!.fill_(2e6); }));
+            Assert.Equal("mean f on posterior samples", error.Quantity);
+            Assert.Equal(2e6, error.Value!.Value, 2e6 * 1e-3);
+            Assert.Equal(2, error.Epoch);
+            Assert.Equal(3, error.Iteration);
+            Assert.Contains("iteration 3", error.Message);
+        }
+        var store = new CheckpointStore(folder);
+        Assert.EndsWith("epoch-0001", store.Latest());
+        CheckpointStore.ReadManifest(store.Latest()!);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(folder, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public void ResumeAfterConfigJsonWasEditedNamesTheSettingsNotTheCheckpoint()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(2), data)) run.TrainToEnd();
+        string configPath = Path.Combine(folder, "config.json");
+        string original = File.ReadAllText(configPath);
+        File.WriteAllText(configPath, original.Replace("\"nz\": 4", "\"nz\": 8").Replace("\"prior_hidden\": 16", "\"prior_hidden\": 20"));
+        var checkpoints = new CheckpointStore(folder).List();
+
+        var error = Assert.Throws<RunConfigMismatchException>(() => TrainingRun.Resume(folder, data, epochs: 3));
+        Assert.Equal(configPath, error.ConfigPath);
+        Assert.Equal([("nz", "4", "8"), ("prior_hidden", "16", "20")], error.Differences);
+        Assert.Contains("nz is 8 in config.json but 4 in", error.Message);
+        Assert.DoesNotContain("remove", error.Message);
+        Assert.Equal(checkpoints, new CheckpointStore(folder).List()); // nothing blamed, nothing touched
+
+        // With config.json set back, the same checkpoints resume.
+        File.WriteAllText(configPath, original);
+        using var resumed = TrainingRun.Resume(folder, data, epochs: 3);
+        Assert.Equal(2, resumed.Trainer.EpochsCompleted);
+    }
+
+    [Fact]
+    public void ResumeWithoutACheckpointIsAnErrorNeverAFreshRun()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(1), data)) run.TrainToEnd();
+        string metrics = File.ReadAllText(Path.Combine(folder, "metrics.csv"));
+        Directory.Delete(Path.Combine(folder, "checkpoints"), recursive: true);
+
+        var error = Assert.Throws<RunFolderException>(() => TrainingRun.Resume(folder, data, epochs: 2));
+        Assert.Contains("no checkpoint to resume from", error.Message);
+        Assert.Equal(folder, error.Folder);
+        Assert.Equal(metrics, File.ReadAllText(Path.Combine(folder, "metrics.csv")));
+        Assert.False(Directory.Exists(Path.Combine(folder, "checkpoints")));
+    }
+
+    [Fact]
+    public void ASecondRunInAFolderBeingTrainedIsRefusedNamingTheFolder()
+    {
+        var data = SmallRuns.Mnist(100);
+        string folder = TestPaths.NewTempFolder();
+        using (var first = TrainingRun.Start(folder, SmallRuns.TinyConfig(2), data))
+        {
+            first.TrainToEnd();
+            var resume = Assert.Throws<RunFolderException>(() => TrainingRun.Resume(folder, data, epochs: 3));
+            Assert.Equal(folder, resume.Folder);
+            Assert.Contains("being trained by another process", resume.Message);
+            var fresh = Assert.Throws<RunFolderException>(() => TrainingRun.Start(folder, SmallRuns.TinyConfig(2), data));
+            Assert.Contains("being trained by another process", fresh.Message);
+            Assert.Equal(2, new CheckpointStore(folder).List().Count);
+        }
+        // Released with the run (and by the OS when a process dies): the folder can be resumed again.
+        using var resumed = TrainingRun.Resume(folder, data, epochs: 3);
+        Assert.Equal(2, resumed.Trainer.EpochsCompleted);
+    }
+
+    [Fact]
+    public void CheckpointsAreOrderedByEpochNumberPastEpoch9999()
+    {
+        string folder = TestPaths.NewTempFolder();
+        var store = new CheckpointStore(folder);
+        foreach (var name in new[] { "epoch-9998", "epoch-10000", "epoch-9999", "epoch-10001", "epoch-banana" })
+        {
+            Directory.CreateDirectory(Path.Combine(store.Folder, name));
+            File.WriteAllText(Path.Combine(store.Folder, name, "checkpoint.json"), "{}");
+        }
+        Assert.Equal(["epoch-9998", "epoch-9999", "epoch-10000", "epoch-10001"], store.List().Select(Path.GetFileName));
+        Assert.EndsWith("epoch-10001", store.Latest());
     }
 
     [Fact]

@@ -75,6 +75,39 @@ public class PriorAndPrecisionTests
         Assert.Contains(ScoreCalibration.FileName, Assert.Throws<IOException>(() => ScoreCalibration.Read(folder)).Message);
     }
 
+    [Theory]
+    [InlineData(1e-11, 2.0, "energy_std 1E-11")]          // 1e-11 of an energy of scale 2: float32 noise, once a weight of 1e11
+    [InlineData(1e-7, 500.0, "energy_std 1E-07")]         // relative 2e-10: still noise
+    [InlineData(1e-11, null, "unrecorded, taken as 1")]   // older files: the scale floor of 1
+    public void ATinyButPositiveSpreadIsATypedErrorNamingTheFile(double energyStd, double? energyScale, string expected)
+    {
+        string folder = LatentEbm.Tests.Shared.TestPaths.NewTempFolder();
+        string scale = energyScale is double e ? $", \"energy_scale\": {e}, \"squared_error_scale\": 180" : "";
+        string path = Path.Combine(folder, ScoreCalibration.FileName);
+        File.WriteAllText(path, $$"""{"validation_images": 5000, "squared_error_std": 25, "energy_std": {{energyStd:R}}, "latent_norm_std": 1{{scale}}}""");
+        var error = Assert.Throws<IOException>(() => ScoreCalibration.Read(folder));
+        Assert.Contains(path, error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.Contains("float32 rounding", error.Message);
+        // The same spreads measured in memory are refused too, rather than weighing the energy by 1/energyStd.
+        var measured = new ScoreCalibration(5000, 25, energyStd, 1, null, 180, energyScale);
+        Assert.Throws<ArgumentException>(measured.StandardizedWeights);
+        // A real spread of the same scale is accepted: 1e-3 of the values is well above float32 rounding.
+        File.WriteAllText(path, $$"""{"validation_images": 5000, "squared_error_std": 25, "energy_std": {{1e-3 * (energyScale ?? 1):R}}, "latent_norm_std": 1{{scale}}}""");
+        Assert.Equal(1 / (1e-3 * (energyScale ?? 1)), ScoreCalibration.Read(folder)!.StandardizedWeights().Energy, 9);
+    }
+
+    [Fact]
+    public void MeasuredCalibrationsRecordTheirValuesScale()
+    {
+        var calibration = ScoreCalibration.Measure(new ScoreTerms([1, 3, 5, 7], [2, -2, 4, 4], [0, 1, 0, 1]));
+        Assert.Equal(4.0, calibration.SquaredErrorScale);
+        Assert.Equal(3.0, calibration.EnergyScale); // mean |E| = mean |-f|
+        // An energy that varies only in its last float32 bits is refused instead of weighed by 1/sd.
+        var flat = new ScoreTerms([1, 3, 5, 7], [1000, 1000, 1000, 1000.0001], [0, 1, 0, 1]);
+        Assert.Contains("energy_std", Assert.Throws<ArgumentException>(ScoreCalibration.Measure(flat).StandardizedWeights).Message);
+    }
+
     [Fact]
     public void TheValidationSplitIsCarvedFromTrainingImagesOnly()
     {

@@ -44,11 +44,38 @@ public class TrainerTests
         var config = SmallRuns.TinyConfig(1);
         using var trainer = new Trainer(config, SmallRuns.Mnist(100));
         using (no_grad()) trainer.Prior.Linears[0].weight!.fill_(double.NaN);
-        var error = Assert.Throws<NonFiniteValueException>(() => trainer.RunEpoch());
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.RunEpoch());
         Assert.Equal("prior chain state z", error.Quantity);
         Assert.Equal(1, error.Epoch);
         Assert.Equal(1, error.Iteration);
         Assert.Equal(0, trainer.EpochsCompleted);
+    }
+
+    [Fact]
+    public void ATooLargeLearningRateStopsTrainingBeforeAnyNaN()
+    {
+        // A learning rate of 1e4 drives f to astronomically large but finite values; that used to train on.
+        var config = SmallRuns.TinyConfig(3) with { PriorLearningRate = 1e4 };
+        using var trainer = new Trainer(config, SmallRuns.Mnist(100));
+        var seen = new List<IterationStats>();
+        var error = Assert.Throws<TrainingDivergedException>(() => { for (int e = 0; e < 50; e++) trainer.RunEpoch(s => seen.Add(s)); });
+        Assert.NotNull(error.Value);
+        Assert.True(Math.Abs(error.Value!.Value) > TrainingDivergedException.Bound, error.Message);
+        Assert.Contains(error.Quantity, new[] { "mean f on posterior samples", "mean f on prior samples", "prior loss" });
+        Assert.Equal(seen.Count + 1, error.Iteration);
+        Assert.Contains($"iteration {error.Iteration}", error.Message);
+        Assert.Contains(error.Quantity, error.Message);
+        // Every iteration before it stayed within the bound: the check fires at the first bad one.
+        Assert.All(seen, s => Assert.InRange(Math.Abs(s.FPrior), 0, TrainingDivergedException.Bound));
+    }
+
+    [Fact]
+    public void TheDefaultLearningRateStaysWithinTheBound()
+    {
+        using var trainer = new Trainer(SmallRuns.TinyConfig(1), SmallRuns.Mnist(100));
+        var metrics = trainer.RunEpoch();
+        Assert.InRange(Math.Abs(metrics.FPrior), 0, 10);
+        Assert.InRange(Math.Abs(metrics.FPosterior), 0, 10);
     }
 
     [Fact]

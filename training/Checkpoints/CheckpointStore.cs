@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace LatentEbm.Training.Checkpoints;
 
 /// <summary>
-/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> with both networks, both Adam states,
+/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> (the epoch, at least 4 digits) with both networks, both Adam states,
 /// the noise generator's state, and <c>checkpoint.json</c> (epoch, configuration, metrics so far,
 /// SHA-256 of every file). A checkpoint is written into a hidden temporary folder and renamed into
 /// place, so a folder named <c>epoch-NNNN</c> is always complete; a kill mid-write leaves the
@@ -56,11 +56,25 @@ public sealed class CheckpointStore(string runFolder)
         return final;
     }
 
-    /// <summary>Complete checkpoint folders, oldest first.</summary>
+    /// <summary>
+    /// Complete checkpoint folders, oldest first: ordered by the epoch number in their name, so that
+    /// <c>epoch-10000</c> follows <c>epoch-9999</c> (names are padded to 4 digits, not beyond).
+    /// </summary>
     public IReadOnlyList<string> List() =>
         Directory.Exists(Folder)
-            ? [.. Directory.GetDirectories(Folder, "epoch-*").Where(d => File.Exists(Path.Combine(d, Manifest))).Order(StringComparer.Ordinal)]
+            ? [.. Directory.GetDirectories(Folder, "epoch-*")
+                .Select(d => (Folder: d, Epoch: EpochOf(d)))
+                .Where(c => c.Epoch is not null && File.Exists(Path.Combine(c.Folder, Manifest)))
+                .OrderBy(c => c.Epoch)
+                .Select(c => c.Folder)]
             : [];
+
+    /// <summary>The epoch of a folder named <c>epoch-N</c> (any number of digits), or null for any other name.</summary>
+    private static long? EpochOf(string folder)
+    {
+        string digits = Path.GetFileName(folder)["epoch-".Length..];
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit) && long.TryParse(digits, out long epoch) ? epoch : null;
+    }
 
     /// <summary>The newest checkpoint folder, or null when there is none.</summary>
     public string? Latest() => List().LastOrDefault();
@@ -121,20 +135,26 @@ public sealed class CheckpointStore(string runFolder)
     }
 
     /// <summary>Loads only the two networks of a verified checkpoint (export, evaluation).</summary>
-    /// <exception cref="CheckpointException">The checkpoint is damaged or does not fit the networks.</exception>
+    /// <exception cref="CheckpointException">The checkpoint is damaged, or a weights file cannot be loaded into its network (TorchSharp's error included); the message names the file.</exception>
     public static CheckpointManifest RestoreNetworks(string checkpoint, nn.Module prior, nn.Module generator)
     {
         var manifest = ReadManifest(checkpoint);
+        LoadWeights(prior, Path.Combine(checkpoint, "prior.weights"));
+        LoadWeights(generator, Path.Combine(checkpoint, "generator.weights"));
+        return manifest;
+    }
+
+    /// <summary>Loads one weights file; TorchSharp's (often native) errors become a <see cref="CheckpointException"/> naming the file.</summary>
+    private static void LoadWeights(nn.Module module, string path)
+    {
         try
         {
-            prior.load(Path.Combine(checkpoint, "prior.weights"));
-            generator.load(Path.Combine(checkpoint, "generator.weights"));
+            module.load(path);
         }
         catch (Exception e)
         {
-            throw new CheckpointException(checkpoint, $"does not fit the model of this configuration ({e.Message})", e);
+            throw new CheckpointException(path, $"cannot be loaded into the {Path.GetFileNameWithoutExtension(path)} network of the checkpoint's configuration ({e.Message}): the file is not TorchSharp weights of that shape; export an earlier checkpoint or train again", e);
         }
-        return manifest;
     }
 
     private static void WriteFile(string folder, string name, Action<Stream> write)

@@ -18,21 +18,25 @@ namespace LatentEbm.Training.Runs;
 /// A training run in its folder: <c>config.json</c>, <c>metrics.csv</c> (one row per epoch),
 /// <c>prior_samples.png</c>, <c>reconstructions.png</c> and <c>checkpoints/</c>, all written
 /// atomically after every epoch. A killed run continues from its newest checkpoint with
-/// <see cref="Resume"/> and ends with the same parameters as an uninterrupted one.
+/// <see cref="Resume"/> and ends with the same parameters as an uninterrupted one. A run holds its
+/// folder's <see cref="RunFolderLock"/> from <see cref="Start"/> or <see cref="Resume"/> until disposed,
+/// so that no two processes train (and prune checkpoints) in one folder.
 /// </summary>
 public sealed class TrainingRun : IDisposable
 {
     private const string ConfigFile = "config.json";
     private readonly CheckpointStore checkpoints;
     private readonly List<EpochMetrics> history = [];
+    private readonly RunFolderLock folderLock;
 
-    private TrainingRun(string folder, TrainingConfig config, LabeledImages train)
+    private TrainingRun(string folder, TrainingConfig config, LabeledImages train, RunFolderLock folderLock)
     {
         Folder = folder;
         Config = config;
         checkpoints = new CheckpointStore(folder);
         Trainer = new Trainer(config, train);
         Train = train;
+        this.folderLock = folderLock;
     }
 
     /// <summary>The run folder.</summary>
@@ -54,16 +58,26 @@ public sealed class TrainingRun : IDisposable
     public double TrainSeconds => history.Sum(m => m.Seconds);
 
     /// <summary>Starts a new run in <paramref name="folder"/> and writes its <c>config.json</c>.</summary>
-    /// <exception cref="RunFolderException">The folder already holds a run.</exception>
+    /// <exception cref="RunFolderException">The folder already holds a run, or another process is training in it.</exception>
     public static TrainingRun Start(string folder, TrainingConfig config, LabeledImages train)
     {
         config.Validate();
-        if (File.Exists(Path.Combine(folder, ConfigFile)))
-            throw new RunFolderException(folder, "already holds a run; pass --resume to continue it, or choose another --out");
-        Directory.CreateDirectory(folder);
-        var run = new TrainingRun(folder, config, train);
-        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
-        return run;
+        var folderLock = RunFolderLock.Acquire(folder);
+        TrainingRun? run = null;
+        try
+        {
+            if (File.Exists(Path.Combine(folder, ConfigFile)))
+                throw new RunFolderException(folder, "already holds a run; pass --resume to continue it, or choose another --out");
+            run = new TrainingRun(folder, config, train, folderLock);
+            AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
+            return run;
+        }
+        catch
+        {
+            if (run is null) folderLock.Dispose();
+            else run.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reads the settings of the run in <paramref name="folder"/>.</summary>
@@ -85,41 +99,46 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <summary>
-    /// Re-opens the run in <paramref name="folder"/> at its newest checkpoint (or from scratch if it
-    /// has none). <paramref name="epochs"/>, when given, changes the run's total epoch count.
+    /// Re-opens the run in <paramref name="folder"/> at its newest checkpoint; never starts afresh.
+    /// <paramref name="epochs"/>, when given, changes the run's total epoch count.
     /// </summary>
-    /// <exception cref="RunFolderException">No run there.</exception>
+    /// <exception cref="RunFolderException">No run there, no checkpoint to resume from (nothing in the folder is changed), fewer epochs than done, or another process is training in it.</exception>
+    /// <exception cref="RunConfigMismatchException">config.json was edited after the checkpoints were written (nz, widths, activation, prior); the message names the settings.</exception>
     /// <exception cref="CheckpointException">The newest checkpoint is damaged; the message names the file.</exception>
     public static TrainingRun Resume(string folder, LabeledImages train, int? epochs = null)
     {
-        var saved = ReadConfig(folder);
-        var config = saved with { Epochs = epochs ?? saved.Epochs };
-        config.Validate();
-        var run = new TrainingRun(folder, config, train);
+        var folderLock = RunFolderLock.Acquire(folder);
+        TrainingRun? run = null;
         try
         {
-            var store = run.checkpoints;
-            if (store.Latest() is string latest)
+            var saved = ReadConfig(folder);
+            var config = saved with { Epochs = epochs ?? saved.Epochs };
+            config.Validate();
+            var store = new CheckpointStore(folder);
+            string latest = store.Latest() ?? throw new RunFolderException(folder,
+                $"has no checkpoint to resume from (no complete {store.Folder}/epoch-NNNN); --resume never starts a run afresh: remove the folder and train again without --resume, or choose another --out");
+            CheckpointManifest manifest;
+            try
             {
-                CheckpointManifest manifest;
-                try
-                {
-                    manifest = CheckpointStore.Restore(latest, run.Trainer);
-                }
-                catch (CheckpointException e) when (store.List().Count > 1)
-                {
-                    throw new CheckpointException(e.FilePath, $"{e.Problem}; remove {latest} to resume from the checkpoint before it", e);
-                }
-                if (config.Epochs < manifest.Epoch)
-                    throw new RunFolderException(folder, $"has {manifest.Epoch} epochs done; --epochs {config.Epochs} would go back (give at least {manifest.Epoch})");
-                run.history.AddRange(manifest.History);
+                var differences = ModelShape.Differences(CheckpointStore.ReadManifest(latest).Config, saved);
+                if (differences.Count > 0) throw new RunConfigMismatchException(Path.Combine(folder, ConfigFile), latest, differences);
+                run = new TrainingRun(folder, config, train, folderLock);
+                manifest = CheckpointStore.Restore(latest, run.Trainer);
             }
+            catch (CheckpointException e) when (store.List().Count > 1)
+            {
+                throw new CheckpointException(e.FilePath, $"{e.Problem}; remove {latest} to resume from the checkpoint before it", e);
+            }
+            if (config.Epochs < manifest.Epoch)
+                throw new RunFolderException(folder, $"has {manifest.Epoch} epochs done; --epochs {config.Epochs} would go back (give at least {manifest.Epoch})");
+            run.history.AddRange(manifest.History);
             if (config != saved) AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
             return run;
         }
         catch
         {
-            run.Dispose();
+            if (run is null) folderLock.Dispose();
+            else run.Dispose();
             throw;
         }
     }
@@ -128,7 +147,7 @@ public sealed class TrainingRun : IDisposable
     /// Trains until <see cref="TrainingConfig.Epochs"/> epochs are done, checkpointing and writing
     /// the run files after each.
     /// </summary>
-    /// <exception cref="NonFiniteValueException">Training diverged; the last checkpoint is intact.</exception>
+    /// <exception cref="TrainingDivergedException">Training diverged (a NaN, an infinity, or a value beyond <see cref="TrainingDivergedException.Bound"/>); the last checkpoint is intact.</exception>
     public void TrainToEnd(Action<IterationStats>? onIteration = null, Action<EpochMetrics>? onEpoch = null, CancellationToken cancellation = default)
     {
         while (Trainer.EpochsCompleted < Config.Epochs)
@@ -201,5 +220,9 @@ public sealed class TrainingRun : IDisposable
     private static float[] Floats(Tensor t) => t.to(float32).cpu().data<float>().ToArray();
 
     /// <inheritdoc />
-    public void Dispose() => Trainer.Dispose();
+    public void Dispose()
+    {
+        Trainer.Dispose();
+        folderLock.Dispose();
+    }
 }

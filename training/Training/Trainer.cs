@@ -92,7 +92,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Runs one epoch (number <see cref="EpochsCompleted"/> + 1) and returns its averages.</summary>
     /// <param name="onIteration">Called after every iteration (progress display).</param>
     /// <param name="cancellation">Stops between iterations; the epoch is then abandoned.</param>
-    /// <exception cref="NonFiniteValueException">A loss, mean energy or chain state was NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">A loss, mean energy or chain state was NaN or infinite, or a loss or mean energy beyond ±<see cref="TrainingDivergedException.Bound"/>.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public EpochMetrics RunEpoch(Action<IterationStats>? onIteration = null, CancellationToken cancellation = default)
     {
@@ -150,7 +150,7 @@ public sealed class Trainer : IDisposable
         var generatorLoss = sumSquares / batch;
         generatorLoss.backward();
         double lossG = generatorLoss.item<float>();
-        if (!double.IsFinite(lossG)) throw new NonFiniteValueException("generator loss", epoch, iteration);
+        EnsureSane(lossG, "generator loss", epoch, iteration);
         GeneratorOptimizer.step();
 
         double lossE = 0, fPos = 0, fPri = 0;
@@ -162,8 +162,9 @@ public sealed class Trainer : IDisposable
             var priorLoss = fPrior - fPosterior; // mean E(z_post) - mean E(z_prior) with E = -f
             priorLoss.backward();
             (lossE, fPos, fPri) = (priorLoss.item<float>(), fPosterior.item<float>(), fPrior.item<float>());
-            if (!double.IsFinite(fPos)) throw new NonFiniteValueException("mean f on posterior samples", epoch, iteration);
-            if (!double.IsFinite(fPri)) throw new NonFiniteValueException("mean f on prior samples", epoch, iteration);
+            EnsureSane(fPos, "mean f on posterior samples", epoch, iteration);
+            EnsureSane(fPri, "mean f on prior samples", epoch, iteration);
+            EnsureSane(lossE, "prior loss", epoch, iteration);
             PriorOptimizer.step();
         }
         timers[2].Stop();
@@ -184,7 +185,14 @@ public sealed class Trainer : IDisposable
 
     private static void EnsureFinite(Tensor t, string quantity, int epoch, long iteration)
     {
-        if (!isfinite(t).all().item<bool>()) throw new NonFiniteValueException(quantity, epoch, iteration);
+        if (!isfinite(t).all().item<bool>()) throw new TrainingDivergedException(quantity, epoch, iteration);
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> is finite and within ±<see cref="TrainingDivergedException.Bound"/>.</summary>
+    private static void EnsureSane(double value, string quantity, int epoch, long iteration)
+    {
+        if (!double.IsFinite(value)) throw new TrainingDivergedException(quantity, epoch, iteration);
+        if (Math.Abs(value) > TrainingDivergedException.Bound) throw new TrainingDivergedException(quantity, value, epoch, iteration);
     }
 
     private static void SetLearningRate(Adam optimizer, double lr)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LatentEbm.Pipelines.Evaluation;
 using LatentEbm.Pipelines.Jobs;
 using Spectre.Console;
 
@@ -22,16 +23,20 @@ internal static class ReportCommand
         {
             try
             {
-                var cells = PaperTableJob.Collect(parse.GetValue(runs)!);
+                var cells = PaperRuns.Collect(parse.GetValue(runs)!);
                 var names = PaperRows.Digits
                     .Select(d => (Digit: d, Path: Path.Combine(parse.GetValue(bundles)!, $"lebm-digit{d}")))
                     .Where(b => File.Exists(Path.Combine(b.Path, "manifest.json")))
                     .ToDictionary(b => b.Digit, b => b.Path);
                 PaperTableJob.Write(cells, parse.GetValue(output)!, parse.GetValue(budget)!, names);
-                var shown = new Table().AddColumns("digit", "runs", "pr_auc mean", "LEBM (paper)");
+                var shown = new Table().AddColumns("digit", "runs", "pr_auc mean [95% interval]", "LEBM (paper)", "against LEBM");
                 foreach (var g in cells.Where(c => c.Variant == "ebm").GroupBy(c => c.Digit).OrderBy(g => g.Key))
-                    shown.AddRow(g.Key.ToString(CultureInfo.InvariantCulture), g.Count().ToString(CultureInfo.InvariantCulture), g.Average(c => c.PrAuc).ToString("F3", CultureInfo.InvariantCulture),
-                        PaperRows.For(g.Key).First(r => r.Model.StartsWith("LEBM", StringComparison.Ordinal)).Auprc?.ToString("F3", CultureInfo.InvariantCulture) ?? "-");
+                {
+                    var interval = MeanInterval.Of([.. g.Select(c => c.PrAuc)]);
+                    double? lebm = PaperRows.For(g.Key).First(r => r.Model.StartsWith("LEBM", StringComparison.Ordinal)).Auprc;
+                    shown.AddRow(g.Key.ToString(CultureInfo.InvariantCulture), g.Count().ToString(CultureInfo.InvariantCulture), interval.Format(),
+                        lebm?.ToString("F3", CultureInfo.InvariantCulture) ?? "-", lebm is double l ? interval.Compare(l) : "-");
+                }
                 AnsiConsole.Write(shown);
                 AnsiConsole.MarkupLineInterpolated($"Wrote {Path.Combine(parse.GetValue(output)!, "paper-table.md")} and paper-table.json from {cells.Count} runs");
                 return 0;

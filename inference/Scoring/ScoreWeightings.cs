@@ -38,5 +38,18 @@ public static class ScoreWeightings
         _ => throw Unknown(name),
     };
 
+    /// <summary>
+    /// The fixed-formula weighting (<see cref="LogJoint"/> or <see cref="LaterWork"/>) whose weights at
+    /// <paramref name="sigma"/> and <paramref name="sigma0"/> equal <paramref name="weights"/> to 1e-12,
+    /// or null (a calibrated weighting cannot be recognised from its weights).
+    /// </summary>
+    public static string? Recognise(AnomalyScoreWeights weights, double sigma, double sigma0)
+    {
+        static bool Same(AnomalyScoreWeights a, AnomalyScoreWeights b) =>
+            Math.Abs(a.Reconstruction - b.Reconstruction) <= 1e-12 * Math.Abs(b.Reconstruction) && Math.Abs(a.Energy - b.Energy) <= 1e-12
+            && Math.Abs(a.LatentNorm - b.LatentNorm) <= 1e-12 * Math.Abs(b.LatentNorm);
+        return Same(weights, AnomalyScoreWeights.LogJoint(sigma, sigma0)) ? LogJoint : Same(weights, AnomalyScoreWeights.LaterWork(sigma0)) ? LaterWork : null;
+    }
+
     private static ArgumentException Unknown(string name) => new($"score weighting must be one of {string.Join(", ", Names)}, got '{name}'");
 }

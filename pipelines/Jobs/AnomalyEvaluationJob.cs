@@ -56,7 +56,9 @@ public static class AnomalyEvaluationJob
         var scored = ml.Transforms.ScoreLatentEbmAnomaly(bundle, outputColumnName: "Score", seed: seed, gpuDeviceId: gpuDeviceId).Fit(data).Transform(data);
         double[] scores = [.. scored.GetColumn<float>("Score").Select(s => (double)s)];
 
-        string? weighting = manifest.Score.Weighting;
+        // Bundles exported before the name was recorded: a fixed formula is recognised by its weights.
+        string? weighting = manifest.Score.Weighting ?? ScoreWeightings.Recognise(
+            new AnomalyScoreWeights(manifest.Score.ReconstructionWeight, manifest.Score.EnergyWeight, manifest.Score.LatentNormWeight), manifest.Model.Sigma, manifest.Model.Sigma0);
         var report = AnomalyReport.Evaluate(digit, labels, scores, manifest.Training.TrainSeconds, watch.Elapsed.TotalSeconds, new()
         {
             ["weighting"] = weighting ?? "unrecorded",

@@ -2,228 +2,100 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using LatentEbm.Data.IO;
+using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Scoring;
+using LatentEbm.Pipelines.Evaluation;
 
 namespace LatentEbm.Pipelines.Jobs;
 
-/// <summary>One trained and evaluated cell of the paper table (a run folder of <c>scripts/paper-job.sh</c>).</summary>
-/// <param name="Variant"><c>ebm</c>, <c>gaussian</c> or <c>ebm-bf16</c>.</param>
-/// <param name="Digit">Held-out digit.</param>
-/// <param name="Seed">Training seed.</param>
-/// <param name="Folder">Run folder.</param>
-/// <param name="PrAuc">pr_auc of the exported bundle through the ML.NET evaluation job (the headline).</param>
-/// <param name="AveragePrecision">Its average precision (step sum).</param>
-/// <param name="AuprcMlnet">ML.NET's own AUPRC estimate.</param>
-/// <param name="Auroc">Its AUROC.</param>
-/// <param name="Prevalence">Share of anomalies in the test split.</param>
-/// <param name="ByWeights">pr_auc per score weighting on the run's own (TorchSharp) chains.</param>
-/// <param name="ByTerm">pr_auc per score term alone.</param>
-/// <param name="Epochs">Epochs trained.</param>
-/// <param name="Iterations">Iterations trained.</param>
-/// <param name="TrainSeconds">Training wall time.</param>
-/// <param name="Threads">Torch threads.</param>
-/// <param name="PeakMib">Peak resident memory of the training process.</param>
-/// <param name="SampleQuality">sample_quality.json, when the study ran.</param>
-public sealed record PaperCell(string Variant, int Digit, int Seed, string Folder, double PrAuc, double AveragePrecision, double AuprcMlnet,
-    double Auroc, double Prevalence, IReadOnlyDictionary<string, double> ByWeights, IReadOnlyDictionary<string, double> ByTerm,
-    int Epochs, long Iterations, double TrainSeconds, int Threads, double PeakMib, JsonObject? SampleQuality);
-
 /// <summary>
-/// Collects the runs of <c>make paper-table</c> into <c>paper-table.md</c> and <c>paper-table.json</c>:
-/// mean ± std (over seeds) of pr_auc per held-out digit beside PAPER.md's rows, the score-composition
-/// and bfloat16 ablations, the Gaussian-prior comparison, the training budget and the bundles.
-/// The headline numbers are those of the exported bundles scored by the ML.NET evaluation job; nothing
-/// is selected on the test split (every run's last epoch, the score calibrated on validation images).
+/// Writes <c>paper-table.md</c> and <c>paper-table.json</c> from the runs of <c>make paper-table</c>
+/// (<see cref="PaperRuns.Collect"/>): per held-out digit the mean over seeds of the exported bundles'
+/// pr_auc with its 95% interval beside PAPER.md's rows, "above", "within" or "below" each published row
+/// by that interval, the score's composition and each term as ablations labelled with how each weighting
+/// was decided, the Gaussian-prior comparison, the commands, the budget and the committed bundles. Every
+/// sentence about how a number was obtained is built from what the runs recorded, and the bundles'
+/// manifests must quote the same numbers as the table.
 /// </summary>
-public static partial class PaperTableJob
+public static class PaperTableJob
 {
-    [GeneratedRegex(@"^(ebm|gaussian|ebm-bf16)-digit(\d)-seed(\d+)$")]
-    private static partial Regex RunName();
-
-    /// <summary>Reads every finished run under <paramref name="runsFolder"/> (runs without an evaluation are skipped).</summary>
-    /// <exception cref="IOException">A finished run's JSON is malformed (the message names the file).</exception>
-    public static IReadOnlyList<PaperCell> Collect(string runsFolder)
-    {
-        var cells = new List<PaperCell>();
-        if (!Directory.Exists(runsFolder)) throw new DirectoryNotFoundException($"{runsFolder}: no such folder; `make paper-table` writes its runs to runs/paper");
-        foreach (var folder in Directory.GetDirectories(runsFolder).Order(StringComparer.Ordinal))
-        {
-            var m = RunName().Match(Path.GetFileName(folder));
-            string evaluation = Path.Combine(folder, "evaluation", "report.json"), train = Path.Combine(folder, "report.json");
-            if (!m.Success || !File.Exists(evaluation) || !File.Exists(train)) continue;
-            var e = Read(evaluation);
-            var t = Read(train);
-            var config = Read(Path.Combine(folder, "config.json"));
-            string metricsPath = Path.Combine(folder, "metrics.csv"), quality = Path.Combine(folder, "sample_quality.json");
-            try
-            {
-                var score = t["score"]!.AsObject();
-                var metrics = File.ReadAllLines(metricsPath).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
-                cells.Add(new PaperCell(m.Groups[1].Value, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), folder,
-                    Metric(e, "pr_auc", evaluation), Metric(e, "average_precision", evaluation), Metric(e, "auprc_mlnet", evaluation), Metric(e, "auroc", evaluation), Metric(e, "prevalence", evaluation),
-                    score["pr_auc_by_weights"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
-                    t["pr_auc_by_term"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()),
-                    config["epochs"]!.GetValue<int>(), metrics.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture)), Number(t, "train_seconds"),
-                    score["torch_threads"]!.GetValue<int>(), score["peak_working_set_mib"]!.GetValue<double>(),
-                    File.Exists(quality) ? Read(quality) : null));
-            }
-            catch (Exception x) when (x is NullReferenceException or InvalidOperationException or FormatException or IndexOutOfRangeException or KeyNotFoundException)
-            {
-                throw new IOException($"{folder}: report.json, config.json or metrics.csv lacks a field of a paper-table run ({x.Message}); was it made by scripts/paper-job.sh?", x);
-            }
-        }
-        return cells;
-    }
-
-    /// <summary>Writes <c>paper-table.md</c> and <c>paper-table.json</c> into <paramref name="outFolder"/>.</summary>
-    /// <param name="cells">The runs (<see cref="Collect"/>).</param>
+    /// <summary>Writes the report into <paramref name="outFolder"/>.</summary>
+    /// <param name="cells">The runs.</param>
     /// <param name="outFolder">Report folder.</param>
-    /// <param name="budget">Free text on the machine and wall time, quoted in the report.</param>
-    /// <param name="bundles">Names of the committed bundles, per digit.</param>
-    /// <exception cref="ArgumentException">No EBM run.</exception>
+    /// <param name="budget">The machine and wall time, quoted in the report.</param>
+    /// <param name="bundles">The committed seed-1 bundle of each digit.</param>
+    /// <exception cref="ArgumentException">No EBM run, or runs that disagree on the headline score.</exception>
+    /// <exception cref="IOException">A committed bundle's manifest does not quote its run's evaluation.</exception>
     public static (string Markdown, JsonObject Json) Write(IReadOnlyList<PaperCell> cells, string outFolder, string budget, IReadOnlyDictionary<int, string> bundles)
     {
-        var ebm = cells.Where(c => c.Variant == "ebm").ToList();
+        var ebm = cells.Where(c => c.Variant == "ebm").OrderBy(c => c.Digit).ThenBy(c => c.Seed).ToList();
         if (ebm.Count == 0) throw new ArgumentException("no finished ebm run (a folder ebm-digitD-seedS with report.json and evaluation/report.json) to report");
+        string weighting = Single(ebm, c => c.Scored("weighting"), "score weighting");
+        string provenance = Single(ebm, c => c.Scored("weighting_provenance"), "weighting provenance");
+        bool fixedInAdvance = ScoreWeightings.Names.Contains(weighting) && ScoreWeightings.FixedInAdvance(weighting);
         int[] digits = [.. PaperRows.Digits.Where(d => ebm.Any(c => c.Digit == d))];
-        var json = new JsonObject();
-        var md = new StringBuilder();
-        md.AppendLine("# MNIST anomaly detection: PAPER.md's table, measured")
-          .AppendLine()
-          .AppendLine("Protocol (PAPER.md, \"Anomaly detection on MNIST\"): one digit held out as the anomaly class over all 70,000 images; the normal images shuffled with split seed 42, 80% for training (of which the last 10% is a validation split that is never trained on) and 20% plus every held-out image for test; anomaly = positive class. AUPRC is `pr_auc`, the trapezoid area between distinct thresholds (scikit-learn `auc(recall, precision)`), of the exported bundle scored through the ML.NET evaluation job (`latent-ebm evaluate anomaly`). Every run's last epoch is reported: nothing is selected on the test split.")
-          .AppendLine()
-          .AppendLine("Anomaly score: `standardized`, i.e. |x - g(z)|² / sd + E(z) / sd at z from the test-time posterior chain (noiseless, 40 steps of s = 0.1 unless the runs say otherwise), both spreads measured on the validation split (normal training images held out of training). The validation split holds no anomalies, so it sets the two scales, not the composition: that (squared error and energy, without |z|²) was fixed from PAPER.md's reported measurements before this repository's first test number was seen. The ablation below shows the alternatives on the same chains.")
-          .AppendLine()
-          .AppendLine("## AUPRC per held-out digit")
-          .AppendLine()
-          .AppendLine($"| model | {string.Join(" | ", digits.Select(d => $"digit {d}"))} |")
-          .AppendLine($"|---|{string.Concat(digits.Select(_ => "---|"))}");
-        foreach (var (model, values) in PaperRows.Rows)
-            md.AppendLine($"| {model} | {string.Join(" | ", digits.Select(d => values[Array.IndexOf(PaperRows.Digits, d)]?.ToString("F3", CultureInfo.InvariantCulture) ?? "-"))} |");
-        string MeanStd(IEnumerable<double> v) { var a = v.ToArray(); return a.Length > 1 ? $"{a.Average():F3} ± {Std(a):F3}" : $"{a.Average():F3}"; }
         var perDigit = digits.ToDictionary(d => d, d => ebm.Where(c => c.Digit == d).ToList());
-        double Mean(int d, Func<PaperCell, double> of) => perDigit[d].Average(of);
+        var interval = digits.ToDictionary(d => d, d => MeanInterval.Of([.. perDigit[d].Select(c => c.PrAuc)]));
         string Row(Func<int, string> cell) => string.Join(" | ", digits.Select(cell));
         static string F3(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
-        int seeds = digits.Min(d => ebm.Count(c => c.Digit == d));
-        md.AppendLine($"| **LatentEbm (this repository), mean ± std over {seeds} seed{(seeds == 1 ? "" : "s")}** | {Row(d => $"**{MeanStd(perDigit[d].Select(c => c.PrAuc))}**")} |");
-        md.AppendLine($"| average_precision (step sum), mean | {Row(d => F3(Mean(d, c => c.AveragePrecision)))} |");
-        md.AppendLine($"| ML.NET `EvaluateNonCalibrated` AUPRC, mean | {Row(d => F3(Mean(d, c => c.AuprcMlnet)))} |");
-        md.AppendLine($"| AUROC, mean | {Row(d => F3(Mean(d, c => c.Auroc)))} |");
-        md.AppendLine($"| prevalence (a random score) | {Row(d => F3(perDigit[d][0].Prevalence))} |");
-        var lebm = PaperRows.Rows.Single(r => r.Model.StartsWith("LEBM", StringComparison.Ordinal)).Auprc;
-        var best = PaperRows.Rows.Single(r => r.Model.StartsWith("joint latent EBM", StringComparison.Ordinal)).Auprc;
-        md.AppendLine($"| beats LEBM's row? | {Row(d => Mean(d, c => c.PrAuc) > lebm[Array.IndexOf(PaperRows.Digits, d)] ? "yes" : "**no**")} |");
-        md.AppendLine($"| share of the gap from LEBM to the best later work closed | {Row(d => { int i = Array.IndexOf(PaperRows.Digits, d); return ((Mean(d, c => c.PrAuc) - lebm[i]!.Value) / (best[i]!.Value - lebm[i]!.Value)).ToString("P0", CultureInfo.InvariantCulture); })} |");
-        md.AppendLine();
-        md.AppendLine("Per seed (pr_auc through the ML.NET job):").AppendLine();
-        md.AppendLine("| digit | seed | pr_auc | average_precision | auprc_mlnet | auroc | run |").AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var c in ebm.OrderBy(c => c.Digit).ThenBy(c => c.Seed))
-            md.AppendLine($"| {c.Digit} | {c.Seed} | {c.PrAuc:F4} | {c.AveragePrecision:F4} | {c.AuprcMlnet:F4} | {c.Auroc:F4} | `{c.Folder}` |");
+        double? Published(string model, int d) => PaperRows.For(d).First(r => r.Model.StartsWith(model, StringComparison.Ordinal)).Auprc;
 
+        var md = new StringBuilder();
+        var json = new JsonObject();
+        md.AppendLine("# MNIST anomaly detection: PAPER.md's table, measured").AppendLine();
+        md.AppendLine("## How these numbers were made (from the runs' records)").AppendLine();
+        md.AppendLine($"- Runs: {ebm.Count} EBM runs ({Seeds(ebm)}){(cells.Count > ebm.Count ? $" and {cells.Count - ebm.Count} Gaussian-prior runs" : "")}; held-out digits {string.Join(", ", digits)}; dataset {Values(ebm, c => c.Setting("dataset"))}; split seed {Values(ebm, c => c.Setting("split_seed"))}.");
+        md.AppendLine($"- Training: {Values(ebm, c => c.Setting("epochs"))} epochs, batch {Values(ebm, c => c.Setting("batch_size"))}, K0 = {Values(ebm, c => c.Setting("prior_steps"))}, K1 = {Values(ebm, c => c.Setting("posterior_steps"))}, nz = {Values(ebm, c => c.Setting("nz"))}; validation fraction {Values(ebm, c => c.Setting("validation_fraction"))} of the normal training images held out of training.");
+        md.AppendLine($"- Evaluated: each run's last checkpoint (epoch {Values(ebm, c => c.Scored("epoch"))}), exported and scored by {Values(ebm, c => c.Scored("scored_by"))} ({Values(ebm, c => c.Scored("execution"))}); test-time chain {Values(ebm, c => c.Scored("test_chain_steps"))} steps of s = {Values(ebm, c => c.Scored("test_chain_step_size"))}, noise {Values(ebm, c => c.Scored("test_chain_noise"))}, chain seed {Values(ebm, c => c.Scored("chain_seed"))}. Nothing was selected on a test split.");
+        md.AppendLine($"- Headline score: `{weighting}`, {provenance}.");
+        if (!fixedInAdvance) md.AppendLine("- **Warning: the headline weighting was not fixed in advance; these numbers may flatter the model.**");
+        md.AppendLine("- AUPRC is `pr_auc`: the trapezoid area between distinct thresholds (scikit-learn `auc(recall, precision)`), anomaly = positive. Intervals: mean ± t(0.975, n − 1) · s / √n over seeds; a published row is \"above\" only when the whole interval lies above it.");
+        md.AppendLine();
+
+        md.AppendLine("## AUPRC per held-out digit").AppendLine()
+          .AppendLine($"| model | {Row(d => $"digit {d}")} |").AppendLine($"|---|{string.Concat(digits.Select(_ => "---|"))}");
+        foreach (var (model, values) in PaperRows.Rows)
+            md.AppendLine($"| {model} | {Row(d => values[Array.IndexOf(PaperRows.Digits, d)] is double v ? F3(v) : "-")} |");
+        md.AppendLine($"| **LatentEbm, `{weighting}`: mean [95% interval] over seeds** | {Row(d => $"**{interval[d].Format()}**")} |");
+        md.AppendLine($"| average precision (step sum), mean | {Row(d => F3(perDigit[d].Average(c => c.AveragePrecision)))} |");
+        md.AppendLine($"| AUROC, mean | {Row(d => F3(perDigit[d].Average(c => c.Auroc)))} |");
+        md.AppendLine($"| prevalence (a random score) | {Row(d => F3(perDigit[d][0].Prevalence))} |");
+        foreach (var model in new[] { "LEBM", "joint latent EBM" })
+            md.AppendLine($"| against {model}'s row | {Row(d => Published(model, d) is double p ? Verdict(interval[d].Compare(p)) : "-")} |");
+        md.AppendLine();
+        md.AppendLine("Per run (the exported bundle through the ML.NET job):").AppendLine()
+          .AppendLine("| digit | seed | pr_auc | average precision | auroc | run |").AppendLine("|---|---|---|---|---|---|");
+        foreach (var c in ebm)
+            md.AppendLine($"| {c.Digit} | {c.Seed} | {c.PrAuc:F4}{(c.Uninformative ? " (constant score: uninformative)" : "")} | {c.AveragePrecision:F4} | {c.Auroc:F4} | `{c.Folder}` |");
         foreach (int d in digits)
         {
-            var values = perDigit[d].Select(c => c.PrAuc).ToArray();
-            var entry = new JsonObject
+            var i = interval[d];
+            json[d.ToString(CultureInfo.InvariantCulture)] = new JsonObject
             {
-                ["mean"] = values.Average(),
-                ["std"] = values.Length > 1 ? Std(values) : 0,
+                ["mean"] = i.Mean, ["std"] = i.StandardDeviation, ["n"] = i.Count,
+                ["ci95"] = i.Count > 1 ? new JsonArray(i.Lower, i.Upper) : null,
                 ["seeds"] = new JsonArray([.. perDigit[d].Select(c => (JsonNode)c.Seed)]),
-                ["pr_auc"] = new JsonArray([.. values.Select(v => (JsonNode)v)]),
-                ["average_precision_mean"] = Mean(d, c => c.AveragePrecision),
-                ["auprc_mlnet_mean"] = Mean(d, c => c.AuprcMlnet),
+                ["pr_auc"] = new JsonArray([.. perDigit[d].Select(c => (JsonNode)c.PrAuc)]),
+                ["average_precision_mean"] = perDigit[d].Average(c => c.AveragePrecision),
                 ["prevalence"] = perDigit[d][0].Prevalence,
-                ["lebm_paper"] = lebm[Array.IndexOf(PaperRows.Digits, d)],
-                ["best_later_work"] = best[Array.IndexOf(PaperRows.Digits, d)],
-                ["bundle"] = bundles.TryGetValue(d, out var b) ? b : null,
+                ["lebm_paper"] = Published("LEBM", d), ["vs_lebm"] = Published("LEBM", d) is double l ? i.Compare(l) : null,
+                ["joint_latent_ebm"] = Published("joint latent EBM", d), ["vs_joint_latent_ebm"] = Published("joint latent EBM", d) is double j ? i.Compare(j) : null,
             };
-            json[d.ToString(CultureInfo.InvariantCulture)] = entry;
         }
+        json["headline_weighting"] = weighting;
+        json["headline_weighting_provenance"] = provenance;
+        json["metric"] = "pr_auc (sklearn auc(recall, precision)) of the exported bundle through the ML.NET job; mean, sample std and Student-t 95% interval over seeds";
 
-        // Score composition: every weighting and term on the same chains of the same runs.
-        string[] weightings = [.. ebm.SelectMany(c => c.ByWeights.Keys).Distinct()];
-        string[] terms = [.. ebm.SelectMany(c => c.ByTerm.Keys).Distinct()];
-        md.AppendLine().AppendLine("## Ablation: the anomaly score's composition").AppendLine()
-          .AppendLine("pr_auc, mean over seeds, of each weighting and each term alone, all computed on the same test-time chains (TorchSharp, in the training command; the headline above is the exported bundle through ML.NET and agrees to about 1e-3). `log_joint` is PAPER.md's negative log joint (1/(2σ²), 1, 1/(2σ0²)); `later_work` weighs the squared error by 1; `standardized` is this repository's setting. Reported for insight: the setting was not chosen from this table. (After the first two runs, two-sided scores, a Mahalanobis distance over the three terms and all three terms standardized were also tried on those runs' test splits, for insight only; none was adopted, since adopting one would select on the test split.)").AppendLine()
-          .AppendLine($"| score | {string.Join(" | ", digits.Select(d => $"digit {d}"))} |").AppendLine($"|---|{string.Concat(digits.Select(_ => "---|"))}");
-        var ablation = new JsonObject();
-        void AblationRow(string label, string key, Func<PaperCell, double> of)
-        {
-            var means = digits.ToDictionary(d => d, d => Mean(d, of));
-            md.AppendLine($"| {label} | {Row(d => F3(means[d]))} |");
-            ablation[key] = new JsonObject(digits.Select(d => KeyValuePair.Create(d.ToString(CultureInfo.InvariantCulture), (JsonNode?)means[d])));
-        }
-        foreach (var w in weightings) AblationRow($"weights `{w}`", w, c => c.ByWeights.GetValueOrDefault(w, double.NaN));
-        foreach (var t in terms) AblationRow($"{t} alone", $"{t}_alone", c => c.ByTerm.GetValueOrDefault(t, double.NaN));
-        json["score_ablation"] = ablation;
-
-        // bfloat16 posterior chain: same digit, seed and budget.
-        var bf16 = cells.Where(c => c.Variant == "ebm-bf16").ToList();
-        if (bf16.Count > 0)
-        {
-            md.AppendLine().AppendLine("## Ablation: bfloat16 generator products in the posterior chain (training speed lever)").AppendLine()
-              .AppendLine("| digit | seed | chain precision | pr_auc | s / iteration | training seconds |").AppendLine("|---|---|---|---|---|---|");
-            var rows = new JsonArray();
-            foreach (var b in bf16)
-                foreach (var c in new[] { ebm.FirstOrDefault(c => c.Digit == b.Digit && c.Seed == b.Seed), b })
-                {
-                    if (c is null) continue;
-                    string precision = c.Variant == "ebm-bf16" ? "bfloat16" : "float32";
-                    md.AppendLine($"| {c.Digit} | {c.Seed} | {precision} | {c.PrAuc:F4} | {c.TrainSeconds / c.Iterations:F3} | {c.TrainSeconds:F0} |");
-                    rows.Add(new JsonObject { ["digit"] = c.Digit, ["seed"] = c.Seed, ["chain_precision"] = precision, ["pr_auc"] = c.PrAuc, ["seconds_per_iteration"] = c.TrainSeconds / c.Iterations });
-                }
-            md.AppendLine().AppendLine("Both runs shared the machine with another training job (two jobs of one thread each), so their times compare with each other only roughly; `docs/benchmarks.md` has the side-by-side timing.");
-            json["bfloat16_ablation"] = rows;
-        }
-
-        // What the EBM prior buys.
-        var gaussian = cells.Where(c => c.Variant == "gaussian").ToList();
-        if (gaussian.Count > 0)
-        {
-            md.AppendLine().AppendLine("## What the EBM prior buys: the same generator with a Gaussian prior (f = 0)").AppendLine()
-              .AppendLine("Same generator, posterior chain, epochs, seed and score calibration, on the digits where the baseline ran; the Gaussian prior has no prior chain and no prior update (alternating back-propagation), and its standardized score is the reconstruction term alone (E = 0). Fréchet distance: between 10,000 decoded prior samples and the normal test images, in the 128-wide penultimate features of the shipped MNIST classifier (`models/mnist-classifier`): a proxy for sample quality, **not Inception FID** and not comparable with published FIDs. The data floor is the same distance between as many training images and the test images. (The classifier was trained on the MNIST train split, which holds most of the protocol's normal test images; that does not favour either prior.) Reconstruction MSE is per pixel on the [-1, 1] scale over the normal test images, through the test-time posterior chain.").AppendLine()
-              .AppendLine("| digit held out | prior | pr_auc | reconstruction MSE | Fréchet distance (classifier features) | data floor |").AppendLine("|---|---|---|---|---|---|");
-            var rows = new JsonArray();
-            foreach (int d in digits.Where(d => gaussian.Any(c => c.Digit == d)))
-                foreach (var c in new[] { ebm.FirstOrDefault(c => c.Digit == d && c.Seed == gaussian.First(g => g.Digit == d).Seed), gaussian.First(c => c.Digit == d) })
-                {
-                    if (c is null) continue;
-                    var q = c.SampleQuality;
-                    string F(string key, string format) => q?[key]?.GetValue<double>().ToString(format, CultureInfo.InvariantCulture) ?? "-";
-                    md.AppendLine($"| {d} | {(c.Variant == "gaussian" ? "Gaussian (f = 0)" : "EBM")} | {c.PrAuc:F4} | {F("reconstruction_mse", "F5")} | {F("frechet_distance", "F3")} | {F("data_frechet_distance", "F3")} |");
-                    rows.Add(new JsonObject
-                    {
-                        ["digit"] = d, ["prior"] = c.Variant == "gaussian" ? "gaussian" : "ebm", ["seed"] = c.Seed, ["pr_auc"] = c.PrAuc,
-                        ["reconstruction_mse"] = q?["reconstruction_mse"]?.GetValue<double>(), ["frechet_distance"] = q?["frechet_distance"]?.GetValue<double>(),
-                        ["data_frechet_distance"] = q?["data_frechet_distance"]?.GetValue<double>(),
-                    });
-                }
-            json["gaussian_prior_comparison"] = rows;
-        }
-
-        var first = ebm[0];
-        md.AppendLine().AppendLine("## Commands").AppendLine()
-          .AppendLine("```sh")
-          .AppendLine($"make paper-table EPOCHS={first.Epochs} THREADS={first.Threads} SEEDS='{string.Join(' ', ebm.Select(c => c.Seed).Distinct().Order())}'   # scripts/paper-table.sh")
-          .AppendLine($"# each run (scripts/paper-job.sh), for D in {string.Join(' ', digits)} and each seed S; PRIOR ebm, or gaussian for the baseline (the digits of its table):")
-          .AppendLine($"./latent-ebm train --dataset mnist --holdout-digit D --seed S --epochs {first.Epochs} --prior PRIOR --score-weights standardized --validation-fraction 0.1 --threads {first.Threads} --out runs/paper/PRIOR-digitD-seedS")
-          .AppendLine("./latent-ebm export --run runs/paper/PRIOR-digitD-seedS --out models/lebm-digitD   # seed 1 of ebm; the others under runs/paper/bundles/")
-          .AppendLine("./latent-ebm evaluate anomaly --bundle models/lebm-digitD --out runs/paper/PRIOR-digitD-seedS/evaluation")
-          .AppendLine("# the bfloat16 ablation adds --chain-precision bfloat16 (digit 4, seed 1); the sample-quality study (seed 1, both priors):")
-          .AppendLine("./latent-ebm classifier train --out models/mnist-classifier   # once; it ships")
-          .AppendLine("./latent-ebm evaluate samples --run runs/paper/PRIOR-digitD-seed1 --classifier models/mnist-classifier")
-          .AppendLine("./latent-ebm report paper-table --runs runs/paper --bundles models --out reports")
-          .AppendLine("```");
+        WriteAblation(md, json, ebm, digits);
+        WriteGaussianComparison(md, json, cells, ebm, digits);
+        WriteCommands(md, ebm, cells, weighting);
         md.AppendLine().AppendLine("## Budget").AppendLine().AppendLine(budget).AppendLine()
           .AppendLine("| run | epochs | iterations | training s | s / iteration | torch threads | peak RSS MiB |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var c in cells.OrderBy(c => c.Variant).ThenBy(c => c.Digit).ThenBy(c => c.Seed))
             md.AppendLine($"| {c.Variant} digit {c.Digit} seed {c.Seed} | {c.Epochs} | {c.Iterations} | {c.TrainSeconds:F0} | {c.TrainSeconds / c.Iterations:F3} | {c.Threads} | {c.PeakMib:F0} |");
-        md.AppendLine().AppendLine("## Bundles").AppendLine().AppendLine("The seed-1 EBM model of each digit is committed as a verified bundle:").AppendLine();
-        foreach (var (d, name) in bundles.OrderBy(p => p.Key)) md.AppendLine($"- digit {d}: `{name}`");
         json["budget"] = budget;
-        json["bundles"] = new JsonObject(bundles.OrderBy(p => p.Key).Select(p => KeyValuePair.Create(p.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)p.Value)));
-        json["metric"] = "pr_auc: trapezoid area under precision-recall between distinct thresholds (sklearn auc(recall, precision)), of the exported bundle scored by the ML.NET evaluation job; mean and sample std over seeds";
+        WriteBundles(md, json, ebm, bundles);
 
         Directory.CreateDirectory(outFolder);
         string text = md.ToString();
@@ -232,38 +104,103 @@ public static partial class PaperTableJob
         return (text, json);
     }
 
-    private static JsonObject Read(string path)
+    /// <summary>Every weighting and every term alone, on the training command's own chains, each labelled with how it was decided.</summary>
+    private static void WriteAblation(StringBuilder md, JsonObject json, List<PaperCell> ebm, int[] digits)
     {
-        try
+        string Row(Func<int, string> cell) => string.Join(" | ", digits.Select(cell));
+        md.AppendLine().AppendLine("## Ablation: the score's composition (labelled, not selected)").AppendLine()
+          .AppendLine($"pr_auc, mean over seeds, of each weighting and each term alone on the same test-time chains: those of the training command's own evaluation (`report.json`, TorchSharp, torch threads {Values(ebm, c => c.Threads.ToString(CultureInfo.InvariantCulture))}), not the bundles' chains above, so the `{Values(ebm, c => c.Scored("weighting"))}` row differs from the headline by chain rounding. These rows choose nothing.").AppendLine()
+          .AppendLine($"| score | how it was decided | {Row(d => $"digit {d}")} |").AppendLine($"|---|---|{string.Concat(digits.Select(_ => "---|"))}");
+        var ablation = new JsonObject();
+        foreach (var w in ScoreWeightings.Names.Where(w => ebm.Any(c => c.ByWeights.ContainsKey(w))))
         {
-            return JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new JsonException("null");
+            var means = digits.ToDictionary(d => d, d => ebm.Where(c => c.Digit == d && c.ByWeights.ContainsKey(w)).Select(c => c.ByWeights[w]).DefaultIfEmpty(double.NaN).Average());
+            md.AppendLine($"| weights `{w}` | {ScoreWeightings.Provenance(w)} | {Row(d => means[d].ToString("F3", CultureInfo.InvariantCulture))} |");
+            ablation[w] = new JsonObject { ["provenance"] = ScoreWeightings.Provenance(w), ["mean_pr_auc"] = new JsonObject(digits.Select(d => KeyValuePair.Create(d.ToString(CultureInfo.InvariantCulture), (JsonNode?)means[d]))) };
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        foreach (var t in ebm.SelectMany(c => c.ByTerm.Keys).Distinct())
         {
-            throw new IOException($"{path}: malformed JSON ({e.Message})", e);
+            var runs = digits.ToDictionary(d => d, d => ebm.Where(c => c.Digit == d && c.ByTerm.ContainsKey(t)).Select(c => c.ByTerm[t]).ToList());
+            string Cell(int d) => runs[d].Count == 0 ? "-" : runs[d].Any(r => r.Uninformative)
+                ? "uninformative (constant)"
+                : $"{runs[d].Average(r => r.PrAuc).ToString("F3", CultureInfo.InvariantCulture)} (AP {runs[d].Average(r => r.AveragePrecision).ToString("F3", CultureInfo.InvariantCulture)})";
+            md.AppendLine($"| {t} alone | for insight only | {Row(Cell)} |");
+            ablation[$"{t}_alone"] = new JsonObject(digits.Select(d => KeyValuePair.Create(d.ToString(CultureInfo.InvariantCulture), (JsonNode?)(runs[d].Count == 0 || runs[d].Any(r => r.Uninformative) ? null : runs[d].Average(r => r.PrAuc)))));
         }
+        json["score_ablation"] = ablation;
     }
 
-    private static double Number(JsonObject o, string key) => o[key]?.GetValue<double>() ?? throw new IOException($"missing '{key}'");
-
-    private static double Metric(JsonObject o, string key, string path)
+    /// <summary>The same generator with f = 0, where the baseline ran.</summary>
+    private static void WriteGaussianComparison(StringBuilder md, JsonObject json, IReadOnlyList<PaperCell> cells, List<PaperCell> ebm, int[] digits)
     {
-        double value;
-        try
-        {
-            value = Number(o, key);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException)
-        {
-            throw new IOException($"{path}: '{key}' is missing or not a number", e);
-        }
-        if (!(value is >= 0 and <= 1)) throw new IOException($"{path}: '{key}' is {value}, outside [0, 1]");
-        return value;
+        var gaussian = cells.Where(c => c.Variant == "gaussian").OrderBy(c => c.Digit).ToList();
+        if (gaussian.Count == 0) return;
+        md.AppendLine().AppendLine("## What the EBM prior buys: the same generator with a Gaussian prior (f = 0)").AppendLine()
+          .AppendLine("Same settings, seed and score; the Gaussian prior has no prior chain and no prior update. Fréchet distance: between decoded prior samples and the normal test images in the penultimate features of the shipped MNIST classifier (`models/mnist-classifier`), a proxy for sample quality, **not Inception FID**; the data floor is the same distance between as many training images and the test images.").AppendLine()
+          .AppendLine("| digit held out | prior | seed | pr_auc | reconstruction MSE | Fréchet distance (classifier features) | data floor |").AppendLine("|---|---|---|---|---|---|---|");
+        var rows = new JsonArray();
+        foreach (var g in gaussian.Where(g => digits.Contains(g.Digit)))
+            foreach (var c in new[] { ebm.FirstOrDefault(c => c.Digit == g.Digit && c.Seed == g.Seed), g })
+            {
+                if (c is null) continue;
+                string F(string key, string format) => c.SampleQuality?[key]?.GetValue<double>().ToString(format, CultureInfo.InvariantCulture) ?? "-";
+                md.AppendLine($"| {c.Digit} | {(c.Variant == "gaussian" ? "Gaussian (f = 0)" : "EBM")} | {c.Seed} | {c.PrAuc:F4}{(c.Uninformative ? " (uninformative)" : "")} | {F("reconstruction_mse", "F5")} | {F("frechet_distance", "F3")} | {F("data_frechet_distance", "F3")} |");
+                rows.Add(new JsonObject
+                {
+                    ["digit"] = c.Digit, ["prior"] = c.Variant, ["seed"] = c.Seed, ["pr_auc"] = c.PrAuc,
+                    ["reconstruction_mse"] = c.SampleQuality?["reconstruction_mse"]?.GetValue<double>(),
+                    ["frechet_distance"] = c.SampleQuality?["frechet_distance"]?.GetValue<double>(),
+                    ["data_frechet_distance"] = c.SampleQuality?["data_frechet_distance"]?.GetValue<double>(),
+                });
+            }
+        json["gaussian_prior_comparison"] = rows;
     }
 
-    private static double Std(double[] v)
+    /// <summary>The commands, with the settings the runs recorded.</summary>
+    private static void WriteCommands(StringBuilder md, List<PaperCell> ebm, IReadOnlyList<PaperCell> cells, string weighting)
     {
-        double mean = v.Average();
-        return Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+        string gaussianDigits = string.Join(' ', cells.Where(c => c.Variant == "gaussian").Select(c => c.Digit).Distinct().Order());
+        md.AppendLine().AppendLine("## Commands").AppendLine().AppendLine("```sh")
+          .AppendLine($"make paper-table EPOCHS={Values(ebm, c => c.Setting("epochs"))} THREADS={Values(ebm, c => c.Threads.ToString(CultureInfo.InvariantCulture))} SEEDS='{string.Join(' ', ebm.Select(c => c.Seed).Distinct().Order())}' DIGITS='{string.Join(' ', ebm.Select(c => c.Digit).Distinct().Order())}' GAUSSIAN_DIGITS='{gaussianDigits}'   # scripts/paper-table.sh")
+          .AppendLine("# each run (scripts/paper-job.sh); PRIOR is ebm, or gaussian for the baseline:")
+          .AppendLine($"./latent-ebm train --dataset {Values(ebm, c => c.Setting("dataset"))} --holdout-digit D --seed S --epochs {Values(ebm, c => c.Setting("epochs"))} --prior PRIOR --score-weights {weighting} --validation-fraction {Values(ebm, c => c.Setting("validation_fraction"))} --threads {Values(ebm, c => c.Threads.ToString(CultureInfo.InvariantCulture))} --out runs/paper/PRIOR-digitD-seedS")
+          .AppendLine("./latent-ebm export --run runs/paper/PRIOR-digitD-seedS --out BUNDLE   # models/lebm-digitD for ebm seed 1, else runs/paper/bundles/PRIOR-digitD-seedS")
+          .AppendLine($"./latent-ebm evaluate anomaly --bundle BUNDLE --out runs/paper/PRIOR-digitD-seedS/evaluation --seed {Values(ebm, c => c.Scored("chain_seed"))} --record")
+          .AppendLine("./latent-ebm evaluate samples --run runs/paper/PRIOR-digitD-seed1 --classifier models/mnist-classifier   # the Gaussian comparison")
+          .AppendLine("./latent-ebm report paper-table --runs runs/paper --bundles models --out reports")
+          .AppendLine("```");
+    }
+
+    /// <summary>The committed bundles, each checked to quote exactly its run's evaluation.</summary>
+    private static void WriteBundles(StringBuilder md, JsonObject json, List<PaperCell> ebm, IReadOnlyDictionary<int, string> bundles)
+    {
+        md.AppendLine().AppendLine("## Bundles").AppendLine().AppendLine("The seed-1 EBM model of each digit ships as a verified bundle whose manifest quotes the numbers of this table (checked when the report is written):").AppendLine();
+        var shipped = new JsonObject();
+        foreach (var (digit, path) in bundles.OrderBy(p => p.Key))
+        {
+            var run = ebm.FirstOrDefault(c => c.Digit == digit && c.Seed == 1);
+            if (run is null) continue;
+            var metrics = ModelBundle.ReadManifest(path).Metrics;
+            double quoted = metrics.TryGetValue("pr_auc", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+            if (quoted != run.PrAuc)
+                throw new IOException($"{path}/manifest.json quotes pr_auc {quoted}, but its run {run.Folder} measured {run.PrAuc}: re-run `latent-ebm evaluate anomaly --bundle {path} --out {run.Folder}/evaluation --record`");
+            md.AppendLine($"- digit {digit}: `{path}`, pr_auc {run.PrAuc:F4} (epoch {run.Scored("epoch")})");
+            shipped[digit.ToString(CultureInfo.InvariantCulture)] = new JsonObject { ["bundle"] = path, ["pr_auc"] = run.PrAuc };
+        }
+        json["bundles"] = shipped;
+    }
+
+    private static string Verdict(string comparison) => comparison == "above" ? "**above**" : comparison;
+
+    private static string Seeds(List<PaperCell> cells) =>
+        string.Join("; ", cells.GroupBy(c => c.Digit).Select(g => $"digit {g.Key}: seeds {string.Join(", ", g.Select(c => c.Seed))}"));
+
+    /// <summary>The distinct values of a recorded setting, joined: one value when every run agrees.</summary>
+    private static string Values(IEnumerable<PaperCell> cells, Func<PaperCell, string> of) => string.Join(" / ", cells.Select(of).Distinct());
+
+    private static string Single(IEnumerable<PaperCell> cells, Func<PaperCell, string> of, string what)
+    {
+        var values = cells.Select(of).Distinct().ToList();
+        return values.Count == 1 ? values[0] : throw new ArgumentException($"the runs disagree on the {what} ({string.Join(", ", values)}); a table needs one");
     }
 }

@@ -81,7 +81,15 @@ internal static class BenchCommand
                 return Fail(e.Message);
             }
             if (n * config.BatchSize > data.Train.Count) return Fail($"--iterations {n} needs {n * config.BatchSize} images; the training split has {data.Train.Count}");
-            var timings = TrainingBenchmark.Run(config, data.Train, n);
+            IReadOnlyList<LatentEbm.Training.Benchmarks.TrainingTiming> timings;
+            try
+            {
+                timings = TrainingBenchmark.Run(config, data.Train, n);
+            }
+            catch (LatentEbm.Training.Runtime.ConvolutionSelfCheckException e)
+            {
+                return Fail(e.Message);
+            }
             int perEpoch = data.Train.Count / config.BatchSize;
             double before = timings[0].Metrics.Seconds / n;
             var md = new StringBuilder()

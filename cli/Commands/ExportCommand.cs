@@ -37,7 +37,7 @@ internal static class ExportCommand
                 AnsiConsole.MarkupLineInterpolated($"Bundle written and verified: {result.Folder} ({result.Bytes / 1e6:F1} MB, {result.Manifest.Files.Length} graphs)");
                 return 0;
             }
-            catch (Exception e) when (e is RunFolderException or CheckpointException or OnnxExportException or BundleVerificationException or BundleException or IOException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception e) when (e is RunFolderException or CheckpointException or OnnxExportException or BundleVerificationException or BundleException or IOException or UnauthorizedAccessException or ArgumentException or LatentEbm.Training.Runtime.ConvolutionSelfCheckException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LatentEbm.Training.Runtime;
 using LatentEbm.Inference.Scoring;
 using System.Diagnostics;
 using LatentEbm.Data.Idx;
@@ -171,7 +172,7 @@ internal static class TrainCommand
             return 130;
         }
         // IdxFormatException, CheckpointException, RunFolderException and RunConfigMismatchException are IOExceptions.
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidScoresException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidScoresException or ArgumentException or ConvolutionSelfCheckException)
         {
             // Plain stderr: the message names files and must not be wrapped or styled.
             Console.Error.WriteLine($"error: {e.Message}");

@@ -154,7 +154,7 @@ public sealed class ModelBundle : IDisposable
         catch (OnnxRuntimeException e)
         {
             throw new BundleException(Path.Combine(Folder, File(role).File),
-                $"ONNX Runtime failed running this graph ({e.Message}); the file loads but its contents are wrong: export the bundle again (latent-ebm export)", e);
+                $"ONNX Runtime failed running this graph ({e.Message}); if the message points at the graph, the file loads but its contents are wrong: export the bundle again (latent-ebm export)", e);
         }
     }
 

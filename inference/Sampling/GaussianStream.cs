@@ -9,6 +9,7 @@ namespace LatentEbm.Inference.Sampling;
 /// is the same on every execution provider (CPU and CUDA runs differ only by rounding in the graphs) and
 /// every .NET version. A stream holds 2^33 draws.
 /// </summary>
+/// <remarks>A mutable struct: keep it in an array or a local and advance it in place; a copy replays the same draws.</remarks>
 /// <param name="seed">The key: every 64-bit value, negative ones included, is its own family of streams.</param>
 /// <param name="stream">The stream within the seed: one per row of a request or dataset.</param>
 /// <param name="domain">What the draws feed.</param>

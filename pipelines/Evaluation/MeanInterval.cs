@@ -37,12 +37,15 @@ public sealed record MeanInterval(double Mean, double StandardDeviation, double 
         return new MeanInterval(mean, sd, mean - half, mean + half, n);
     }
 
+    /// <summary>Seeds PAPER.md asks for before a comparison with a published row.</summary>
+    public const int MinimumSeeds = 3;
+
     /// <summary>
     /// "above" when the interval lies above <paramref name="published"/>, "below" when it lies below,
-    /// "within" when it holds it; "one seed" when there is no interval.
+    /// "within" when it holds it; "fewer than 3 seeds" when there are too few values to compare (PAPER.md).
     /// </summary>
     public string Compare(double published) =>
-        Count < 2 ? "one seed" : Lower > published ? "above" : Upper < published ? "below" : "within";
+        Count < MinimumSeeds ? $"fewer than {MinimumSeeds} seeds" : Lower > published ? "above" : Upper < published ? "below" : "within";
 
     /// <summary>"0.650 [0.526, 0.774]", or "0.650 (one seed)".</summary>
     public string Format() => Count < 2

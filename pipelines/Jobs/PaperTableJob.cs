@@ -33,7 +33,8 @@ public static class PaperTableJob
         if (ebm.Count == 0) throw new ArgumentException("no finished ebm run (a folder ebm-digitD-seedS with report.json and evaluation/report.json) to report");
         string weighting = Single(ebm, c => c.Scored("weighting"), "score weighting");
         string provenance = Single(ebm, c => c.Scored("weighting_provenance"), "weighting provenance");
-        bool fixedInAdvance = ScoreWeightings.Names.Contains(weighting) && ScoreWeightings.FixedInAdvance(weighting);
+        if (!(ScoreWeightings.Names.Contains(weighting) && ScoreWeightings.FixedInAdvance(weighting)))
+            throw new ArgumentException($"the runs' headline score '{weighting}' was not fixed in advance ({provenance}); a table may be headed only by a weighting fixed in advance (train with --score-weights {ScoreWeightings.LogJoint}); others appear as labelled ablations");
         int[] digits = [.. PaperRows.Digits.Where(d => ebm.Any(c => c.Digit == d))];
         var perDigit = digits.ToDictionary(d => d, d => ebm.Where(c => c.Digit == d).ToList());
         var interval = digits.ToDictionary(d => d, d => MeanInterval.Of([.. perDigit[d].Select(c => c.PrAuc)]));
@@ -47,9 +48,8 @@ public static class PaperTableJob
         md.AppendLine("## How these numbers were made (from the runs' records)").AppendLine();
         md.AppendLine($"- Runs: {ebm.Count} EBM runs ({Seeds(ebm)}){(cells.Count > ebm.Count ? $" and {cells.Count - ebm.Count} Gaussian-prior runs" : "")}; held-out digits {string.Join(", ", digits)}; dataset {Values(ebm, c => c.Setting("dataset"))}; split seed {Values(ebm, c => c.Setting("split_seed"))}.");
         md.AppendLine($"- Training: {Values(ebm, c => c.Setting("epochs"))} epochs, batch {Values(ebm, c => c.Setting("batch_size"))}, K0 = {Values(ebm, c => c.Setting("prior_steps"))}, K1 = {Values(ebm, c => c.Setting("posterior_steps"))}, nz = {Values(ebm, c => c.Setting("nz"))}; validation fraction {Values(ebm, c => c.Setting("validation_fraction"))} of the normal training images held out of training.");
-        md.AppendLine($"- Evaluated: each run's last checkpoint (epoch {Values(ebm, c => c.Scored("epoch"))}), exported and scored by {Values(ebm, c => c.Scored("scored_by"))} ({Values(ebm, c => c.Scored("execution"))}); test-time chain {Values(ebm, c => c.Scored("test_chain_steps"))} steps of s = {Values(ebm, c => c.Scored("test_chain_step_size"))}, noise {Values(ebm, c => c.Scored("test_chain_noise"))}, chain seed {Values(ebm, c => c.Scored("chain_seed"))}. Nothing was selected on a test split.");
+        md.AppendLine($"- Evaluated: each run's last checkpoint (epoch {Values(ebm, c => c.Scored("epoch"))}), exported and scored by {Values(ebm, c => c.Scored("scored_by"))} ({Values(ebm, c => c.Scored("execution"))}); test-time chain {Values(ebm, c => c.Scored("test_chain_steps"))} steps of s = {Values(ebm, c => c.Scored("test_chain_step_size"))}, noise {Values(ebm, c => c.Scored("test_chain_noise"))}, chain seed {Values(ebm, c => c.Scored("chain_seed"))}.");
         md.AppendLine($"- Headline score: `{weighting}`, {provenance}.");
-        if (!fixedInAdvance) md.AppendLine("- **Warning: the headline weighting was not fixed in advance; these numbers may flatter the model.**");
         md.AppendLine("- AUPRC is `pr_auc`: the trapezoid area between distinct thresholds (scikit-learn `auc(recall, precision)`), anomaly = positive. Intervals: mean ± t(0.975, n − 1) · s / √n over seeds; a published row is \"above\" only when the whole interval lies above it.");
         md.AppendLine();
 
@@ -109,7 +109,7 @@ public static class PaperTableJob
     {
         string Row(Func<int, string> cell) => string.Join(" | ", digits.Select(cell));
         md.AppendLine().AppendLine("## Ablation: the score's composition (labelled, not selected)").AppendLine()
-          .AppendLine($"pr_auc, mean over seeds, of each weighting and each term alone on the same test-time chains: those of the training command's own evaluation (`report.json`, TorchSharp, torch threads {Values(ebm, c => c.Threads.ToString(CultureInfo.InvariantCulture))}), not the bundles' chains above, so the `{Values(ebm, c => c.Scored("weighting"))}` row differs from the headline by chain rounding. These rows choose nothing.").AppendLine()
+          .AppendLine($"pr_auc, mean over seeds, of each weighting and each term alone on the same test-time chains: those of the training command's own evaluation (`report.json`, TorchSharp, torch threads {Values(ebm, c => c.Threads.ToString(CultureInfo.InvariantCulture))}), not the bundles' chains above: the chains start from TorchSharp's generator there and from the Philox streams here, so the `{Values(ebm, c => c.Scored("weighting"))}` row differs a little from the headline. These rows choose nothing.").AppendLine()
           .AppendLine($"| score | how it was decided | {Row(d => $"digit {d}")} |").AppendLine($"|---|---|{string.Concat(digits.Select(_ => "---|"))}");
         var ablation = new JsonObject();
         foreach (var w in ScoreWeightings.Names.Where(w => ebm.Any(c => c.ByWeights.ContainsKey(w))))
@@ -178,12 +178,19 @@ public static class PaperTableJob
         var shipped = new JsonObject();
         foreach (var (digit, path) in bundles.OrderBy(p => p.Key))
         {
-            var run = ebm.FirstOrDefault(c => c.Digit == digit && c.Seed == 1);
-            if (run is null) continue;
+            var run = ebm.FirstOrDefault(c => c.Digit == digit && c.Seed == 1)
+                      ?? throw new IOException($"{path}: a committed bundle of digit {digit} without its seed-1 run under the runs folder; its numbers cannot be checked against the table");
             var metrics = ModelBundle.ReadManifest(path).Metrics;
-            double quoted = metrics.TryGetValue("pr_auc", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
-            if (quoted != run.PrAuc)
-                throw new IOException($"{path}/manifest.json quotes pr_auc {quoted}, but its run {run.Folder} measured {run.PrAuc}: re-run `latent-ebm evaluate anomaly --bundle {path} --out {run.Folder}/evaluation --record`");
+            foreach (var (key, measured) in new (string, string)[]
+                     {
+                         ("pr_auc", run.PrAuc.ToString("R", CultureInfo.InvariantCulture)), ("average_precision", run.AveragePrecision.ToString("R", CultureInfo.InvariantCulture)),
+                         ("epoch", run.Scored("epoch")), ("weighting", run.Scored("weighting")),
+                     })
+            {
+                string quoted = metrics.TryGetValue(key, out var v) ? (v.ValueKind == JsonValueKind.Number ? v.GetDouble().ToString("R", CultureInfo.InvariantCulture) : v.ToString()) : "nothing";
+                if (quoted != measured)
+                    throw new IOException($"{path}/manifest.json quotes {key} {quoted}, but its run {run.Folder} measured {measured}: re-run `latent-ebm evaluate anomaly --bundle {path} --out {run.Folder}/evaluation --record`");
+            }
             md.AppendLine($"- digit {digit}: `{path}`, pr_auc {run.PrAuc:F4} (epoch {run.Scored("epoch")})");
             shipped[digit.ToString(CultureInfo.InvariantCulture)] = new JsonObject { ["bundle"] = path, ["pr_auc"] = run.PrAuc };
         }

@@ -85,17 +85,24 @@ public class PaperTableJobTests
     }
 
     [Fact]
-    public void AHeadlineWeightingGuidedByTestNumbersIsFlaggedAndMixedWeightingsAreRefused()
+    public void AHeadlineWeightingGuidedByTestNumbersAndMixedWeightingsAreRefused()
     {
         string runs = TestPaths.NewTempFolder();
         FakeRun(runs, "ebm-digit4-seed1", 0.7, ScoreWeightings.Standardized);
-        var (markdown, _) = PaperTableJob.Write(PaperRuns.Collect(runs), TestPaths.NewTempFolder(), "test", new Dictionary<int, string>());
-        Assert.Contains("**Warning: the headline weighting was not fixed in advance", markdown);
-        Assert.Contains("0.700 (one seed)", markdown);
+        var guided = Assert.Throws<ArgumentException>(() => PaperTableJob.Write(PaperRuns.Collect(runs), TestPaths.NewTempFolder(), "test", new Dictionary<int, string>()));
+        Assert.Contains("'standardized' was not fixed in advance", guided.Message);
 
         FakeRun(runs, "ebm-digit4-seed2", 0.7, ScoreWeightings.LogJoint);
-        var error = Assert.Throws<ArgumentException>(() => PaperTableJob.Write(PaperRuns.Collect(runs), TestPaths.NewTempFolder(), "test", new Dictionary<int, string>()));
-        Assert.Contains("disagree on the score weighting", error.Message);
+        var mixed = Assert.Throws<ArgumentException>(() => PaperTableJob.Write(PaperRuns.Collect(runs), TestPaths.NewTempFolder(), "test", new Dictionary<int, string>()));
+        Assert.Contains("disagree on the score weighting", mixed.Message);
+    }
+
+    [Fact]
+    public void FewerThanThreeSeedsGiveNoVerdict()
+    {
+        var (markdown, json) = PaperTableJob.Write(PaperRuns.Collect(Runs(("ebm-digit5-seed1", 0.90), ("ebm-digit5-seed2", 0.91))), TestPaths.NewTempFolder(), "test", new Dictionary<int, string>());
+        Assert.Equal("fewer than 3 seeds", json["5"]!["vs_lebm"]!.GetValue<string>());
+        Assert.Contains("| against LEBM's row | fewer than 3 seeds |", markdown);
     }
 
     [Fact]
@@ -117,17 +124,24 @@ public class PaperTableJobTests
         string bundle = Path.Combine(TestPaths.NewTempFolder(), "lebm-digit4");
         Directory.CreateDirectory(bundle);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-digit4", "manifest.json")))!.AsObject();
-        manifest["metrics"] = new JsonObject { ["pr_auc"] = 0.7 };
+        manifest["metrics"] = new JsonObject { ["pr_auc"] = 0.7, ["average_precision"] = 0.7 - 0.01, ["epoch"] = 6, ["weighting"] = "log_joint" };
         File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
         var cells = PaperRuns.Collect(runs);
         var (markdown, json) = PaperTableJob.Write(cells, TestPaths.NewTempFolder(), "test", new Dictionary<int, string> { [4] = bundle });
         Assert.Contains($"- digit 4: `{bundle}`, pr_auc 0.7000 (epoch 6)", markdown);
         Assert.Equal(0.7, json["bundles"]!["4"]!["pr_auc"]!.GetValue<double>());
 
-        manifest["metrics"] = new JsonObject { ["pr_auc"] = 0.7019 };
+        manifest["metrics"] = new JsonObject { ["pr_auc"] = 0.7019, ["average_precision"] = 0.7 - 0.01, ["epoch"] = 6, ["weighting"] = "log_joint" };
         File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
         var error = Assert.Throws<IOException>(() => PaperTableJob.Write(cells, TestPaths.NewTempFolder(), "test", new Dictionary<int, string> { [4] = bundle }));
         Assert.Contains("manifest.json quotes pr_auc 0.7019", error.Message);
+        manifest["metrics"] = new JsonObject { ["pr_auc"] = 0.7, ["average_precision"] = 0.7 - 0.01, ["epoch"] = 5, ["weighting"] = "log_joint" };
+        File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
+        Assert.Contains("quotes epoch 5", Assert.Throws<IOException>(() => PaperTableJob.Write(cells, TestPaths.NewTempFolder(), "test", new Dictionary<int, string> { [4] = bundle })).Message);
+        manifest["metrics"] = new JsonObject { ["pr_auc"] = 0.7, ["average_precision"] = 0.7 - 0.01, ["epoch"] = 6, ["weighting"] = "log_joint" };
+        File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
+        Assert.Contains("without its seed-1 run", Assert.Throws<IOException>(() =>
+            PaperTableJob.Write(cells, TestPaths.NewTempFolder(), "test", new Dictionary<int, string> { [4] = bundle, [5] = bundle })).Message);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public static class ConvolutionSelfCheck
     public static void ThrowIfWrong(IReadOnlyList<SelfCheckError> errors)
     {
         var wrong = errors.Where(e => !(e.RelativeError <= Bound)).ToList();
-        if (wrong.Count > 0) throw new ConvolutionSelfCheckException(wrong, CpuFeatures.Describe(), TorchRuntime.DescribeSetting());
+        if (wrong.Count > 0) throw new ConvolutionSelfCheckException(wrong, CpuFeatures.Describe(), TorchRuntime.DescribeSetting(), TorchRuntime.IsUserSetting);
     }
 
     /// <summary>
@@ -51,6 +51,7 @@ public static class ConvolutionSelfCheck
     public static IReadOnlyList<SelfCheckError> Measure(Func<Tensor, Tensor>? corruptFloat32Gradient = null)
     {
         using var scope = NewDisposeScope();
+        using var gradients = enable_grad(); // also when first called under no_grad
         var generator = new Generator(20201106);
         var errors = new List<SelfCheckError>();
         foreach (var (name, cIn, cMid, cOut, side, batch) in new[] { ("small", 2, 3, 2, 4, 3), ("generator-sized", 32, 64, 32, 8, 4) })

@@ -4,11 +4,13 @@ namespace LatentEbm.Training.Runtime;
 /// libtorch's float32 convolutions disagree with float64 on this CPU, so training would learn from
 /// wrong gradients; thrown before training starts.
 /// </summary>
-public sealed class ConvolutionSelfCheckException(IReadOnlyList<SelfCheckError> errors, string cpu, string setting)
+public sealed class ConvolutionSelfCheckException(IReadOnlyList<SelfCheckError> errors, string cpu, string setting, bool userSetting)
     : Exception($"libtorch's float32 convolutions disagree with float64 on this CPU, so training does not start: "
         + string.Join("; ", errors.Select(e => $"{e.Quantity} off by {e.RelativeError:E2}"))
         + $" (bound {ConvolutionSelfCheck.Bound:E0}). CPU: {cpu}. Setting: {setting}. "
-        + $"Unset {TorchRuntime.IsaVariable} to let LatentEbm cap oneDNN at {TorchRuntime.IsaCap}, the setting measured right on AVX-512 CPUs.")
+        + (userSetting
+            ? $"That value is your own: unset {TorchRuntime.IsaVariable} to let LatentEbm cap oneDNN at {TorchRuntime.IsaCap}, the setting measured right on AVX-512 CPUs."
+            : $"LatentEbm's own cap ({TorchRuntime.IsaCap}) did not make them right on this CPU: try another {TorchRuntime.IsaVariable} value with `latent-ebm self-check`, and report the CPU and this message."))
 {
     /// <summary>The quantities over the bound, worst first.</summary>
     public IReadOnlyList<SelfCheckError> Errors { get; } = errors;

@@ -30,12 +30,19 @@ public static partial class TorchRuntime
     /// <returns>The value in force, as the native environment now holds it.</returns>
     public static string Initialize() => Applied.Value;
 
+    /// <summary>Whether the value in force was set by the user (before the process started), not by <see cref="Initialize"/>.</summary>
+    public static bool IsUserSetting { get; private set; }
+
     /// <summary>"ONEDNN_MAX_CPU_ISA=value" as the native environment holds it ("unset" when it is not).</summary>
     public static string DescribeSetting() => $"{IsaVariable}={NativeGetenv(IsaVariable) ?? "unset"}";
 
     private static string Apply()
     {
-        if (NativeGetenv(IsaVariable) is { Length: > 0 } own) return own;
+        if (NativeGetenv(IsaVariable) is { Length: > 0 } own)
+        {
+            IsUserSetting = true;
+            return own;
+        }
         if (setenv(IsaVariable, IsaCap, 1) != 0)
             throw new InvalidOperationException($"could not set {IsaVariable} in the native environment (errno {Marshal.GetLastPInvokeError()})");
         Environment.SetEnvironmentVariable(IsaVariable, IsaCap); // child processes and managed readers see it too

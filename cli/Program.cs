@@ -9,7 +9,15 @@ using Spectre.Console;
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 100_000;
 
 // Before libtorch's first convolution: cap oneDNN where its float32 kernels were measured wrong (see TorchRuntime).
-TorchRuntime.Initialize();
+try
+{
+    TorchRuntime.Initialize();
+}
+catch (InvalidOperationException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
 
 var root = new RootCommand("latent-ebm: latent-space energy-based prior models (Pang et al., NeurIPS 2020) — train, export, evaluate, serve, benchmark.");
 root.Subcommands.Add(TrainCommand.Create());

@@ -9,8 +9,10 @@ public sealed class ConvolutionSelfCheckException(IReadOnlyList<SelfCheckError> 
         + string.Join("; ", errors.Select(e => $"{e.Quantity} off by {e.RelativeError:E2}"))
         + $" (bound {ConvolutionSelfCheck.Bound:E0}). CPU: {cpu}. Setting: {setting}. "
         + (userSetting
-            ? $"That value is your own: unset {TorchRuntime.IsaVariable} to let LatentEbm cap oneDNN at {TorchRuntime.IsaCap}, the setting measured right on AVX-512 CPUs."
-            : $"LatentEbm's own cap ({TorchRuntime.IsaCap}) did not make them right on this CPU: try another {TorchRuntime.IsaVariable} value with `latent-ebm self-check`, and report the CPU and this message."))
+            ? $"That value is your own: unset {TorchRuntime.IsaVariable} to let LatentEbm decide, or set it to {TorchRuntime.IsaCap}, the setting measured right on AVX-512 CPUs."
+            : setting.Contains('=')
+                ? $"LatentEbm's cap ({TorchRuntime.IsaCap}) did not make them right on this CPU: try another {TorchRuntime.IsaVariable} value with `latent-ebm self-check`, and report the CPU and this message."
+                : $"Set {TorchRuntime.PolicyVariable}=always to cap oneDNN at {TorchRuntime.IsaCap} on this CPU too, and check with `latent-ebm self-check`."))
 {
     /// <summary>The quantities over the bound, worst first.</summary>
     public IReadOnlyList<SelfCheckError> Errors { get; } = errors;

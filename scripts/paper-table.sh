@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LEBM="${LATENT_EBM_CLI:-./latent-ebm}"
 export EPOCHS="${EPOCHS:-6}" THREADS="${THREADS:-1}" RUNS="${RUNS:-runs/paper}" BUNDLES="${BUNDLES:-models}"
-JOBS="${JOBS:-2}" SEEDS="${SEEDS:-1 2 3}" DIGITS="${DIGITS:-1 4 5 7 9}" GAUSSIAN_DIGITS="${GAUSSIAN_DIGITS:-1 4}"
+JOBS="${JOBS:-2}" SEEDS="${SEEDS:-1 2 3}" DIGITS="${DIGITS:-1 4 5 7 9}" GAUSSIAN_DIGITS="${GAUSSIAN_DIGITS-1 4}"
 make data >/dev/null
 dotnet build cli/LatentEbm.Cli.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 mkdir -p "$RUNS"

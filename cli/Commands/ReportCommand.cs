@@ -29,12 +29,12 @@ internal static class ReportCommand
                     .Where(b => File.Exists(Path.Combine(b.Path, "manifest.json")))
                     .ToDictionary(b => b.Digit, b => b.Path);
                 PaperTableJob.Write(cells, parse.GetValue(output)!, parse.GetValue(budget)!, names);
-                var shown = new Table().AddColumns("digit", "runs", "pr_auc mean [95% interval]", "LEBM (paper)", "against LEBM");
+                var shown = new Table().AddColumns("digit", "runs", Markup.Escape("pr_auc mean [95% interval]"), "LEBM (paper)", "against LEBM");
                 foreach (var g in cells.Where(c => c.Variant == "ebm").GroupBy(c => c.Digit).OrderBy(g => g.Key))
                 {
                     var interval = MeanInterval.Of([.. g.Select(c => c.PrAuc)]);
                     double? lebm = PaperRows.For(g.Key).First(r => r.Model.StartsWith("LEBM", StringComparison.Ordinal)).Auprc;
-                    shown.AddRow(g.Key.ToString(CultureInfo.InvariantCulture), g.Count().ToString(CultureInfo.InvariantCulture), interval.Format(),
+                    shown.AddRow(g.Key.ToString(CultureInfo.InvariantCulture), g.Count().ToString(CultureInfo.InvariantCulture), Markup.Escape(interval.Format()),
                         lebm?.ToString("F3", CultureInfo.InvariantCulture) ?? "-", lebm is double l ? interval.Compare(l) : "-");
                 }
                 AnsiConsole.Write(shown);

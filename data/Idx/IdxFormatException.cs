@@ -4,19 +4,11 @@ namespace LatentEbm.Data.Idx;
 /// An IDX file (or a pair of them) is truncated, corrupt, or does not match what was expected.
 /// The message names the file and the problem.
 /// </summary>
-public sealed class IdxFormatException : IOException
+public sealed class IdxFormatException : Sources.DataFormatException
 {
     /// <summary>Creates the error for <paramref name="path"/> with a description of the problem.</summary>
     public IdxFormatException(string path, string problem)
-        : base($"{path}: {problem}")
+        : base(path, problem)
     {
-        FilePath = path;
-        Problem = problem;
     }
-
-    /// <summary>The file that failed to validate.</summary>
-    public string FilePath { get; }
-
-    /// <summary>What is wrong with it, without the path.</summary>
-    public string Problem { get; }
 }

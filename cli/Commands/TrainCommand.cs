@@ -3,6 +3,7 @@ using LatentEbm.Training.Runtime;
 using LatentEbm.Inference.Scoring;
 using System.Diagnostics;
 using LatentEbm.Data.Idx;
+using LatentEbm.Data.Sources;
 using LatentEbm.Pipelines.Evaluation;
 using LatentEbm.Training.Checkpoints;
 using LatentEbm.Training.Configuration;
@@ -19,9 +20,13 @@ internal static class TrainCommand
     public static Command Create()
     {
         var defaults = new TrainingConfig();
-        var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => defaults.Dataset };
-        dataset.AcceptOnlyFromAmong([.. LatentEbm.Data.Datasets.ImageDatasets.Names]);
-        var holdout = new Option<int?>("--holdout-digit") { Description = "Digit held out as the anomaly class (PAPER.md protocol); omit to train on the whole train split" };
+        var dataset = SettingOption.Create("--dataset", "The data source: mnist, fashion-mnist, cifar-10 (make data unpacks it), svhn (train_32x32.mat, test_32x32.mat in the data folder's svhn/) or image-folder (--data-path: one subfolder per class)", defaults.Dataset);
+        var dataPath = new Option<string?>("--data-path") { Description = "Folder of the dataset's files, overriding the data folder (required for image-folder)" };
+        var imageSize = new Option<int>("--image-size") { Description = "image-folder only: images are resized and centre-cropped to this size (64: CelebA-64)", DefaultValueFactory = _ => defaults.ImageSize };
+        var holdout = new Option<int?>("--holdout-digit") { Description = "Digit held out as the anomaly class (PAPER.md protocol, MNIST family); omit to train on the whole train split" };
+        var holdoutClass = new Option<string?>("--holdout-class") { Description = "Class held out as the anomaly class, by name (e.g. cat) or index, for any labelled source" };
+        var generator = SettingOption.Create("--generator", "mlp (nz-h1-h2-C·H·W) or conv (the paper's ConvTranspose stack, --ngf)", defaults.Generator);
+        var ngf = new Option<int>("--ngf") { Description = "Base width of the conv generator (the paper's SVHN net: 64)", DefaultValueFactory = _ => defaults.Ngf };
         var epochs = new Option<int?>("--epochs") { Description = $"Training epochs (default {defaults.Epochs}; with --resume, the new total)" };
         var output = new Option<string>("--out") { Description = "Run folder", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its newest checkpoint" };
@@ -29,8 +34,7 @@ internal static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batches and chain noise", DefaultValueFactory = _ => defaults.Seed };
         var nz = new Option<int>("--nz") { Description = "Latent dimension", DefaultValueFactory = _ => defaults.Nz };
-        var priorActivation = new Option<string>("--prior-activation") { Description = "leaky_relu or gelu", DefaultValueFactory = _ => defaults.PriorActivation };
-        priorActivation.AcceptOnlyFromAmong("leaky_relu", "gelu");
+        var priorActivation = SettingOption.Create("--prior-activation", "leaky_relu or gelu", defaults.PriorActivation);
         var batch = new Option<int>("--batch-size") { Description = "Minibatch size", DefaultValueFactory = _ => defaults.BatchSize };
         var k0 = new Option<int>("--prior-steps") { Description = "Prior chain K0", DefaultValueFactory = _ => defaults.PriorSteps };
         var s0 = new Option<double>("--prior-step-size") { Description = "Prior chain s0", DefaultValueFactory = _ => defaults.PriorStepSize };
@@ -44,18 +48,16 @@ internal static class TrainCommand
         var scoreNoise = new Option<bool>("--score-noise") { Description = "Add Langevin noise in the test-time chain" };
         var scoreWeights = new Option<string>("--score-weights") { Description = "log_joint (PAPER.md), later_work, or standardized (calibrated on the validation split; needs --validation-fraction)", DefaultValueFactory = _ => defaults.Score.Weights };
         scoreWeights.AcceptOnlyFromAmong(AnomalyScoreConfig.WeightNames);
-        var prior = new Option<string>("--prior") { Description = "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", DefaultValueFactory = _ => defaults.Prior };
-        prior.AcceptOnlyFromAmong("ebm", "gaussian");
-        var chainPrecision = new Option<string>("--chain-precision") { Description = "float32, or bfloat16 for the generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", DefaultValueFactory = _ => defaults.ChainPrecision };
-        chainPrecision.AcceptOnlyFromAmong("float32", "bfloat16");
+        var prior = SettingOption.Create("--prior", "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", defaults.Prior);
+        var chainPrecision = SettingOption.Create("--chain-precision", "float32, or bfloat16 for the MLP generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", defaults.ChainPrecision);
         var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out (never trained on) to calibrate the standardized score; 0 trains on all of them, as the paper", DefaultValueFactory = _ => defaults.ValidationFraction };
 
         var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit, evaluate anomaly detection (report.json, scores.csv).")
         {
-            dataset, holdout, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma,
-            priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction,
+            dataset, dataPath, imageSize, holdout, holdoutClass, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, generator, ngf,
+            batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction,
         };
-        Option[] fixedByRun = [dataset, holdout, seed, nz, priorActivation, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction];
+        Option[] fixedByRun = [dataset, dataPath, imageSize, holdout, holdoutClass, seed, nz, priorActivation, generator, ngf, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction];
         command.SetAction((parse, cancellation) =>
         {
             if (parse.GetValue(resume))
@@ -66,12 +68,17 @@ internal static class TrainCommand
             }
             var config = defaults with
             {
-                Dataset = parse.GetValue(dataset)!,
+                Dataset = parse.GetValue(dataset),
+                DataPath = parse.GetValue(dataPath) is string path ? Path.GetFullPath(path) : null,
+                ImageSize = parse.GetValue(imageSize),
                 HoldoutDigit = parse.GetValue(holdout),
+                HoldoutClass = parse.GetValue(holdoutClass),
+                Generator = parse.GetValue(generator),
+                Ngf = parse.GetValue(ngf),
                 Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
                 Seed = parse.GetValue(seed),
                 Nz = parse.GetValue(nz),
-                PriorActivation = parse.GetValue(priorActivation)!,
+                PriorActivation = parse.GetValue(priorActivation),
                 BatchSize = parse.GetValue(batch),
                 PriorSteps = parse.GetValue(k0),
                 PriorStepSize = parse.GetValue(s0),
@@ -81,8 +88,8 @@ internal static class TrainCommand
                 PriorLearningRate = parse.GetValue(priorLr),
                 GeneratorLearningRate = parse.GetValue(generatorLr),
                 Device = parse.GetValue(device)!,
-                Prior = parse.GetValue(prior)!,
-                ChainPrecision = parse.GetValue(chainPrecision)!,
+                Prior = parse.GetValue(prior),
+                ChainPrecision = parse.GetValue(chainPrecision),
                 ValidationFraction = parse.GetValue(validationFraction),
                 Score = defaults.Score with
                 {
@@ -107,12 +114,16 @@ internal static class TrainCommand
             var config = resume ? TrainingRun.ReadConfig(folder) : requested;
             config.Validate();
             if (!resume) EnsureWritableFolder(folder);
-            AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {config.Dataset}{(config.HoldoutDigit is int d ? $", digit {d} held out" : "")} from {dataRoot}");
-            var data = RunData.Load(config, dataRoot);
-            if (config.Score.Weights == "standardized" && config.HoldoutDigit is not null && (data.Validation?.Count ?? 0) < 2)
+            var source = ImageSources.Open(config.Dataset, dataRoot, config.DataPath, config.ImageSize);
+            string heldOut = config.HoldoutDigit is int d ? $", digit {d} held out" : config.HoldoutClass is string c ? $", class {c} held out" : "";
+            AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {SettingNames.Of(config.Dataset)}{heldOut} from {source.Location}");
+            var data = RunData.Load(config, source);
+            // The observation spec comes from the data; a resumed run's must match the images it was trained on.
+            if (!resume) config = config with { Observation = data.Train.Observation };
+            if (config.Score.Weights == "standardized" && config.HoldsOut && (data.Validation?.Count ?? 0) < 2)
                 throw new ArgumentException($"--validation-fraction {config.ValidationFraction} leaves {data.Validation?.Count ?? 0} validation images; the standardized score needs at least 2");
-            if (config.HoldoutDigit is null && config.ValidationFraction > 0)
-                Console.Error.WriteLine("warning: --validation-fraction applies only with --holdout-digit; ignored");
+            if (!config.HoldsOut && config.ValidationFraction > 0)
+                Console.Error.WriteLine("warning: --validation-fraction applies only with --holdout-digit or --holdout-class; ignored");
             using var run = resume ? TrainingRun.Resume(folder, data.Train, epochs) : TrainingRun.Start(folder, config, data.Train);
             AnsiConsole.MarkupLineInterpolated($"{data.Train.Count} training images, {run.Trainer.IterationsPerEpoch} iterations per epoch, {run.Config.Epochs} epochs; {(run.History.Count > 0 ? $"resuming after epoch {run.History.Count}" : "starting")} in {folder}");
             Progress.Train(run, cancellation);
@@ -137,7 +148,7 @@ internal static class TrainCommand
                 .Where(n => n != "standardized" || calibration is not null)
                 .ToDictionary(n => n, n => AnomalyRankingMetrics.Compute(data.TestAnomalyLabels!,
                     terms.Combine(AnomalyScoreConfig.ResolveWeights(n, run.Config.Sigma, run.Config.Sigma0, calibration))).PrAuc);
-            var report = AnomalyReport.Evaluate(run.Config.HoldoutDigit!.Value, data.TestAnomalyLabels!, scores, run.TrainSeconds, watch.Elapsed.TotalSeconds,
+            var report = AnomalyReport.Evaluate(run.Config.HoldoutIndex(data.Train.ClassNames)!.Value, data.TestAnomalyLabels!, scores, run.TrainSeconds, watch.Elapsed.TotalSeconds,
                 new()
                 {
                     ["weights"] = run.Config.Score.Weights,
@@ -171,7 +182,7 @@ internal static class TrainCommand
                 : $"cancelled before the first epoch ended: no checkpoint yet, nothing to resume; remove {folder} to start over");
             return 130;
         }
-        // IdxFormatException, CheckpointException, RunFolderException and RunConfigMismatchException are IOExceptions.
+        // DataFormatException (IdxFormatException among them), CheckpointException, RunFolderException and RunConfigMismatchException are IOExceptions.
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidScoresException or ArgumentException or ConvolutionSelfCheckException)
         {
             // Plain stderr: the message names files and must not be wrapped or styled.

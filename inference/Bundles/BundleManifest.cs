@@ -9,8 +9,15 @@ namespace LatentEbm.Inference.Bundles;
 /// </summary>
 public sealed record BundleManifest
 {
-    /// <summary>The schema this build writes and reads.</summary>
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>
+    /// The schema this build writes. 2 added <see cref="Observation"/>, <see cref="BundleModel.Generator"/> and
+    /// <see cref="BundleTraining.HoldoutClass"/>; version-1 manifests still load (their observation is
+    /// implied by <see cref="BundleModel.ImageShape"/> and <see cref="BundleModel.PixelRange"/>).
+    /// </summary>
+    public const int CurrentSchemaVersion = 2;
+
+    /// <summary>The schema versions this build reads.</summary>
+    public static readonly IReadOnlyList<int> ReadableSchemaVersions = [1, 2];
 
     /// <summary>Layout version of the manifest.</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
@@ -23,6 +30,12 @@ public sealed record BundleManifest
 
     /// <summary>The model's settings.</summary>
     public required BundleModel Model { get; init; }
+
+    /// <summary>
+    /// What the model observes: kind, shape without the batch and value range (schema 2; for a version-1
+    /// manifest the reader fills it in from <see cref="BundleModel.ImageShape"/> and <see cref="BundleModel.PixelRange"/>).
+    /// </summary>
+    public BundleObservation? Observation { get; init; }
 
     /// <summary>How and on what the model was trained.</summary>
     public required BundleTraining Training { get; init; }
@@ -62,6 +75,9 @@ public sealed record BundleModel(
     int PosteriorSteps, double PosteriorStepSize, string PriorActivation, string PriorLayers, string GeneratorLayers,
     double[] PixelRange)
 {
+    /// <summary>The generator network's kind: <c>mlp</c> or <c>conv</c> (schema 2; version-1 bundles are all <c>mlp</c>).</summary>
+    public string Generator { get; init; } = "mlp";
+
     /// <summary>
     /// Whether <paramref name="value"/> is an input pixel on this model's scale: finite and within <see cref="PixelRange"/>,
     /// give or take 0.1% of its width (scaled bytes may round a little past the ends). The one rule of every input path.
@@ -74,7 +90,23 @@ public sealed record BundleModel(
 }
 
 /// <summary>Training provenance.</summary>
-public sealed record BundleTraining(string Dataset, int? HoldoutDigit, int SplitSeed, int Seed, int Epochs, double TrainSeconds);
+/// <param name="Dataset">The data source's name (mnist, fashion-mnist, cifar-10, svhn, image-folder).</param>
+/// <param name="HoldoutDigit">The digit held out as the anomaly class (MNIST family), or null.</param>
+/// <param name="SplitSeed">Seed of the 80/20 split of normal images.</param>
+/// <param name="Seed">Training seed.</param>
+/// <param name="Epochs">Epochs trained.</param>
+/// <param name="TrainSeconds">Wall time of training.</param>
+public sealed record BundleTraining(string Dataset, int? HoldoutDigit, int SplitSeed, int Seed, int Epochs, double TrainSeconds)
+{
+    /// <summary>The class held out as the anomaly class by name or index for any labelled source, or null (schema 2).</summary>
+    public string? HoldoutClass { get; init; }
+}
+
+/// <summary>What a model observes (schema 2).</summary>
+/// <param name="Kind"><c>image</c>.</param>
+/// <param name="Shape">Shape without the batch: <c>[C, H, W]</c> for images.</param>
+/// <param name="Range">Lowest and highest value, e.g. <c>[-1, 1]</c>.</param>
+public sealed record BundleObservation(string Kind, int[] Shape, double[] Range);
 
 /// <summary>Anomaly score weights (see <see cref="Scoring.AnomalyScoreWeights"/>) and test-time chain settings.</summary>
 /// <param name="ReconstructionWeight">Weight of |x − g(z)|².</param>

@@ -84,9 +84,11 @@ public sealed class ModelBundle : IDisposable
             using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(path));
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException($"the manifest is a JSON {doc.RootElement.ValueKind}, not an object");
             int version = doc.RootElement.TryGetProperty("schema_version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : 0;
-            if (version != BundleManifest.CurrentSchemaVersion)
-                throw new BundleException(path, $"schema version {(v.ValueKind == JsonValueKind.Undefined ? "missing" : v.GetRawText())}; this build reads version {BundleManifest.CurrentSchemaVersion}");
+            if (!BundleManifest.ReadableSchemaVersions.Contains(version))
+                throw new BundleException(path, $"schema version {(v.ValueKind == JsonValueKind.Undefined ? "missing" : v.GetRawText())}; this build reads versions {string.Join(" and ", BundleManifest.ReadableSchemaVersions)}");
             manifest = doc.RootElement.Deserialize<BundleManifest>(BundleManifest.JsonOptions) ?? throw new JsonException("null manifest");
+            if (version == 1 && manifest.Model is { } v1)
+                manifest = manifest with { Observation = new BundleObservation("image", v1.ImageShape, v1.PixelRange) };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
         {
@@ -106,6 +108,10 @@ public sealed class ModelBundle : IDisposable
         if (model.Nz < 1) return $"nz {model.Nz} must be positive";
         if (model.ImageShape is not { Length: 3 } || model.ImageShape.Any(d => d < 1)) return "image_shape must be [C, H, W] with positive sizes";
         if (model.PixelRange is not { Length: 2 } || !(model.PixelRange[0] < model.PixelRange[1])) return "pixel_range must be [low, high] with low < high";
+        if (m.Observation is not { Kind: "image" } observation) return "observation must be given, of kind image";
+        if (observation.Shape is null || !observation.Shape.SequenceEqual(model.ImageShape)) return $"observation.shape must equal model.image_shape [{string.Join(", ", model.ImageShape)}]";
+        if (observation.Range is null || !observation.Range.SequenceEqual(model.PixelRange)) return $"observation.range must equal model.pixel_range [{string.Join(", ", model.PixelRange)}]";
+        if (model.Generator is not ("mlp" or "conv")) return $"model.generator '{model.Generator}' must be mlp or conv";
         foreach (var (name, value) in new[] { ("sigma", model.Sigma), ("sigma0", model.Sigma0) })
             if (!(value > 0) || !double.IsFinite(value)) return $"{name} {value} must be positive and finite";
         foreach (var (name, value) in new[] { ("prior_step_size", model.PriorStepSize), ("score.step_size", m.Score.StepSize) })

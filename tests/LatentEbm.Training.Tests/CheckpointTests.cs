@@ -1,3 +1,4 @@
+using LatentEbm.Training.Model;
 using LatentEbm.Tests.Shared;
 using LatentEbm.Training.Checkpoints;
 using LatentEbm.Training.Runs;
@@ -146,7 +147,7 @@ public class CheckpointTests
         using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(3), data))
         {
             var error = Assert.Throws<TrainingDivergedException>(() => run.TrainToEnd(
-                onEpoch: m => { if (m.Epoch == 1) using (no_grad()) run.Trainer.Generator.Linears[0].weight!.fill_(double.PositiveInfinity); }));
+                onEpoch: m => { if (m.Epoch == 1) using (no_grad()) ((MlpGenerator)run.Trainer.Generator).Linears[0].weight!.fill_(double.PositiveInfinity); }));
             Assert.Equal(2, error.Epoch);
             Assert.Equal(3, error.Iteration); // 2 iterations per epoch: the first of epoch 2
         }

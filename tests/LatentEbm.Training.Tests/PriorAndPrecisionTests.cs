@@ -1,3 +1,4 @@
+using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Evaluation;
 using LatentEbm.Training.Model;
 using LatentEbm.Training.Training;
@@ -14,7 +15,7 @@ public class PriorAndPrecisionTests
     [Fact]
     public void AGaussianPriorStaysExactlyZeroWhileTheGeneratorLearns()
     {
-        var config = SmallRuns.TinyConfig(1) with { Prior = "gaussian" };
+        var config = SmallRuns.TinyConfig(1) with { Prior = PriorKind.Gaussian };
         using var trainer = new Trainer(config, SmallRuns.Mnist(500));
         var generatorBefore = trainer.Generator.parameters().Select(p => p.detach().clone()).ToList();
         var metrics = trainer.RunEpoch();

@@ -1,3 +1,4 @@
+using LatentEbm.Training.Configuration;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Tests.Shared;
@@ -18,7 +19,7 @@ public class StudyTests
     public void AGaussianPriorRunExportsWithItsValidationCalibratedScore()
     {
         string folder = TestPaths.NewTempFolder();
-        var config = SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Prior = "gaussian", ValidationFraction = 0.1, Score = new() { Steps = 4, Weights = "standardized" } };
+        var config = SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Prior = PriorKind.Gaussian, ValidationFraction = 0.1, Score = new() { Steps = 4, Weights = "standardized" } };
         using (var run = TrainingRun.Start(folder, config, SmallRuns.Mnist(100)))
         {
             run.TrainToEnd();

@@ -45,7 +45,7 @@ public static class LangevinBenchmark
         torch.manual_seed(0);
         using var prior = new PriorEnergyMlp([nz, hidden, hidden, 1], "leaky_relu");
         var model = new LatentEbmModel(prior, nn.Identity(), nz, sigma: 1, sigma0: 1);
-        var spec = new LatentEbmSpec(ModuleExporter.Prior(prior), new Onnx.Layers.Network([new Onnx.Layers.Reshape(nz, 1, 1)], [nz]), 1, 1);
+        var spec = new LatentEbmSpec(ModuleExporter.ToNetwork(prior), new Onnx.Layers.Network([new Onnx.Layers.Reshape(nz, 1, 1)], [nz]), 1, 1);
         const float stepSize = 0.4f;
         using var z0 = randn(batch, nz);
         using var noise = randn(steps, batch, nz);

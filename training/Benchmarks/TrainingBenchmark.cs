@@ -28,11 +28,11 @@ public static class TrainingBenchmark
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
         var results = new List<TrainingTiming>();
-        (string Name, InputGradientMethod Method, string Precision)[] ways =
+        (string Name, InputGradientMethod Method, ChainPrecision Precision)[] ways =
         [
-            ("autograd per Langevin step, float32", InputGradientMethod.Autograd, "float32"),
-            ("hand-written input VJP, float32", InputGradientMethod.Analytic, "float32"),
-            ("bfloat16 generator products (hand-written VJP) in the posterior chain, autograd prior chain", InputGradientMethod.Autograd, "bfloat16"),
+            ("autograd per Langevin step, float32", InputGradientMethod.Autograd, ChainPrecision.Float32),
+            ("hand-written input VJP, float32", InputGradientMethod.Analytic, ChainPrecision.Float32),
+            ("bfloat16 generator products (hand-written VJP) in the posterior chain, autograd prior chain", InputGradientMethod.Autograd, ChainPrecision.Bfloat16),
         ];
         foreach (var (name, method, precision) in ways)
         {

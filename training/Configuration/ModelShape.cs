@@ -1,8 +1,10 @@
+using LatentEbm.Data.Sources;
+
 namespace LatentEbm.Training.Configuration;
 
 /// <summary>
 /// The settings that decide the networks' tensors (their names and shapes) and what they compute:
-/// nz, the prior's width and activation, the generator's widths and the prior kind. Weights trained
+/// nz, the prior's width and activation, the generator's kind and widths, the observation shape and the prior kind. Weights trained
 /// under one set of them cannot be loaded or continued under another.
 /// </summary>
 public static class ModelShape
@@ -15,9 +17,12 @@ public static class ModelShape
         {
             ("nz", c => c.Nz.ToString()),
             ("prior_hidden", c => c.PriorHidden.ToString()),
-            ("prior_activation", c => c.PriorActivation),
+            ("prior_activation", c => SettingNames.Of(c.PriorActivation)),
+            ("generator", c => SettingNames.Of(c.Generator)),
             ("generator_hidden", c => $"[{string.Join(", ", c.GeneratorHidden)}]"),
-            ("prior", c => c.Prior),
+            ("ngf", c => c.Ngf.ToString()),
+            ("observation", c => $"{SettingNames.Of(c.Observation.Kind)} {c.Observation.ShapeText}"),
+            ("prior", c => SettingNames.Of(c.Prior)),
         };
         return [.. settings.Select(s => (s.Name, Recorded: s.Value(recorded), Current: s.Value(current))).Where(d => d.Recorded != d.Current)];
     }

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LatentEbm.Data.Datasets;
+using LatentEbm.Data.Observations;
+using LatentEbm.Data.Sources;
 using LatentEbm.Inference.Scoring;
 
 namespace LatentEbm.Training.Configuration;
@@ -10,11 +13,38 @@ namespace LatentEbm.Training.Configuration;
 /// </summary>
 public sealed record TrainingConfig
 {
-    /// <summary>Dataset name: <c>mnist</c> or <c>fashion-mnist</c>.</summary>
-    public string Dataset { get; init; } = "mnist";
+    /// <summary>The data source (<see cref="ImageSources"/>): mnist, fashion-mnist, cifar-10, svhn or image-folder.</summary>
+    public DatasetName Dataset { get; init; } = DatasetName.Mnist;
 
-    /// <summary>Digit held out as the anomaly class (PAPER.md protocol), or null to train on every image.</summary>
+    /// <summary>A folder that overrides where the source's files are (required for image-folder), or null for the data cache.</summary>
+    public string? DataPath { get; init; }
+
+    /// <summary>Height and width that image-folder images are resized and centre-cropped to (64: CelebA-64). Other sources have their own size.</summary>
+    public int ImageSize { get; init; } = 64;
+
+    /// <summary>
+    /// The observations the model is trained on (kind, <c>[C, H, W]</c>, range): set from the data when a run
+    /// starts; configs written before it existed mean MNIST's <c>[1, 28, 28]</c> on [-1, 1].
+    /// </summary>
+    public ObservationSpec Observation { get; init; } = ObservationSpec.Grey28;
+
+    /// <summary>Digit held out as the anomaly class (PAPER.md protocol) for the MNIST family, or null.</summary>
     public int? HoldoutDigit { get; init; }
+
+    /// <summary>
+    /// Class held out as the anomaly class for any labelled source, by name (e.g. <c>cat</c>) or index; null
+    /// for none. At most one of this and <see cref="HoldoutDigit"/>.
+    /// </summary>
+    public string? HoldoutClass { get; init; }
+
+    /// <summary>Whether a class is held out for anomaly detection.</summary>
+    [JsonIgnore]
+    public bool HoldsOut => HoldoutDigit is not null || HoldoutClass is not null;
+
+    /// <summary>The held-out class index among <paramref name="classNames"/>, or null when none is held out.</summary>
+    /// <exception cref="ArgumentException">No such class.</exception>
+    public int? HoldoutIndex(IReadOnlyList<string> classNames) =>
+        HoldoutDigit ?? (HoldoutClass is string name ? LabeledImages.ClassIndex(classNames, name) : null);
 
     /// <summary>Seed of the shuffle that splits normal images 80/20 (kept apart from <see cref="Seed"/> so runs with other seeds share a split).</summary>
     public int SplitSeed { get; init; } = 42;
@@ -32,11 +62,11 @@ public sealed record TrainingConfig
     /// (f = 0: N(0, sigma0^2 I) alone, no prior chain and no prior update; the generator is learned with
     /// the same posterior Langevin chain, i.e. alternating back-propagation). The baseline of what the EBM prior buys.
     /// </summary>
-    public string Prior { get; init; } = "ebm";
+    public PriorKind Prior { get; init; } = PriorKind.Ebm;
 
     /// <summary>Whether <see cref="Prior"/> is the plain Gaussian N(0, sigma0^2 I) (f = 0).</summary>
     [JsonIgnore]
-    public bool GaussianPrior => Prior == "gaussian";
+    public bool GaussianPrior => Prior == PriorKind.Gaussian;
 
     /// <summary>
     /// Precision of the generator's layers in the training posterior chain: <c>float32</c> (exact) or
@@ -45,7 +75,7 @@ public sealed record TrainingConfig
     /// twice as fast where the CPU has AVX512-BF16 or AMX, slower where it has not). Parameter updates,
     /// scoring, calibration and export always run in float32.
     /// </summary>
-    public string ChainPrecision { get; init; } = "float32";
+    public ChainPrecision ChainPrecision { get; init; } = ChainPrecision.Float32;
 
     /// <summary>Latent dimension nz. Default 16 for 28x28 digits (the MLP set-up measured in PAPER.md); the paper uses 100 for SVHN.</summary>
     public int Nz { get; init; } = 16;
@@ -54,10 +84,16 @@ public sealed record TrainingConfig
     public int PriorHidden { get; init; } = 200;
 
     /// <summary>Activation of the prior MLP: <c>leaky_relu</c> (slope 0.2, the paper's one-page code) or <c>gelu</c> (the repository).</summary>
-    public string PriorActivation { get; init; } = "leaky_relu";
+    public PriorActivation PriorActivation { get; init; } = PriorActivation.LeakyRelu;
 
-    /// <summary>Hidden widths of the MLP generator nz -> h1 -> h2 -> 784 (LeakyReLU 0.2 between, tanh out). Default 400, 800.</summary>
+    /// <summary>The generator: <c>mlp</c> (<see cref="GeneratorHidden"/>) or <c>conv</c>, the paper's ConvTranspose stack (<see cref="Ngf"/>).</summary>
+    public GeneratorKind Generator { get; init; } = GeneratorKind.Mlp;
+
+    /// <summary>Hidden widths of the MLP generator nz -> h1 -> h2 -> C·H·W (LeakyReLU 0.2 between, tanh out). Default 400, 800.</summary>
     public int[] GeneratorHidden { get; init; } = [400, 800];
+
+    /// <summary>Base width of the conv generator (its last hidden stage has 2·ngf channels; the paper's SVHN net: 64). Narrower nets train faster on CPUs.</summary>
+    public int Ngf { get; init; } = 64;
 
     /// <summary>Prior chain length K0 (paper: 60).</summary>
     public int PriorSteps { get; init; } = 60;
@@ -115,16 +151,25 @@ public sealed record TrainingConfig
     public void Validate()
     {
         static void Positive(string name, double v) { if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive and finite, got {v}"); }
-        if (!Data.Datasets.ImageDatasets.Names.Contains(Dataset)) throw new ArgumentException($"dataset must be one of {string.Join(", ", Data.Datasets.ImageDatasets.Names)}, got '{Dataset}'");
+        static void Known<T>(string name, T value) where T : struct, Enum { if (!Enum.IsDefined(value)) throw new ArgumentException($"{name} must be one of {string.Join(", ", SettingNames.All<T>())}, got {value}"); }
+        Known("dataset", Dataset); Known("prior", Prior); Known("chain_precision", ChainPrecision);
+        Known("prior_activation", PriorActivation); Known("generator", Generator);
+        if (Dataset == DatasetName.ImageFolder && string.IsNullOrWhiteSpace(DataPath)) throw new ArgumentException("dataset image-folder needs data_path (--data-path): a folder with one subfolder per class");
+        if (ImageSize < 4) throw new ArgumentException($"image_size must be at least 4, got {ImageSize}");
+        if (Observation is null) throw new ArgumentException("observation is missing");
+        Observation.Validate();
         if (!(ValidationFraction is >= 0 and < 0.5)) throw new ArgumentException($"validation_fraction must lie in [0, 0.5), got {ValidationFraction}");
-        if (Prior is not ("ebm" or "gaussian")) throw new ArgumentException($"prior must be ebm or gaussian, got '{Prior}'");
-        if (ChainPrecision is not ("float32" or "bfloat16")) throw new ArgumentException($"chain_precision must be float32 or bfloat16, got '{ChainPrecision}'");
-        if (Score.Weights == "standardized" && HoldoutDigit is not null && ValidationFraction == 0)
+        if (Score.Weights == "standardized" && HoldsOut && ValidationFraction == 0)
             throw new ArgumentException("score weights 'standardized' are calibrated on a validation split: set validation_fraction (--validation-fraction), e.g. 0.1");
         if (HoldoutDigit is < 0 or > 9) throw new ArgumentException($"holdout_digit must be 0..9, got {HoldoutDigit}");
+        if (HoldoutDigit is not null && HoldoutClass is not null) throw new ArgumentException("give holdout_digit or holdout_class, not both");
+        if (HoldoutDigit is not null && Dataset is not (DatasetName.Mnist or DatasetName.FashionMnist)) throw new ArgumentException($"holdout_digit is for the MNIST family; hold out a class of {SettingNames.Of(Dataset)} with holdout_class (--holdout-class)");
+        if (HoldoutClass is not null && string.IsNullOrWhiteSpace(HoldoutClass)) throw new ArgumentException("holdout_class must name a class or give its index");
         Positive("nz", Nz); Positive("prior_hidden", PriorHidden);
         if (GeneratorHidden.Length == 0 || GeneratorHidden.Any(h => h <= 0)) throw new ArgumentException("generator_hidden must list positive widths");
-        if (PriorActivation is not ("leaky_relu" or "gelu")) throw new ArgumentException($"prior_activation must be leaky_relu or gelu, got '{PriorActivation}'");
+        Positive("ngf", Ngf);
+        if (Generator == GeneratorKind.Conv) Model.ConvGenerator.Plan(Observation.Height, Observation.Width);
+        if (Generator == GeneratorKind.Conv && ChainPrecision == ChainPrecision.Bfloat16) throw new ArgumentException("chain_precision bfloat16 is for the mlp generator; the conv generator's chains run in float32");
         if (PriorSteps < 0 || PosteriorSteps < 0) throw new ArgumentException("chain lengths must be non-negative");
         Positive("prior_step_size", PriorStepSize); Positive("posterior_step_size", PosteriorStepSize);
         Positive("sigma", Sigma); Positive("sigma0", Sigma0);
@@ -162,6 +207,7 @@ public sealed record TrainingConfig
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
     };
 
     /// <summary>This configuration as indented snake_case JSON.</summary>

@@ -37,7 +37,7 @@ public static class AnomalyScorer
             int count = Math.Min(settings.BatchSize, n - start);
             using var scope = NewDisposeScope();
             var x = tensor(images.Pixels.AsSpan(start * images.PixelsPerImage, count * images.PixelsPerImage).ToArray(),
-                [count, 1, images.Height, images.Width]).to(device);
+                [count, images.Channels, images.Height, images.Width]).to(device);
             var z0 = randn([count, model.Nz], device: device, generator: rng) * model.Sigma0;
             var z = LangevinSampler.PosteriorChain(model, x, z0, settings.Steps, settings.StepSize, noise);
             using (no_grad())

@@ -82,7 +82,7 @@ public static class SampleQualityStudy
         using var trainFeatures = Features(extractor, train.Pixels, train.Count);
         var terms = AnomalyScorer.Score(model, test, config.Score, seed, device);
 
-        var report = new SampleQualityReport(config.Prior, samples,
+        var report = new SampleQualityReport(Data.Sources.SettingNames.Of(config.Prior), samples,
             FrechetDistance.Compute(sampleFeatures, testFeatures), FrechetDistance.Compute(trainFeatures, testFeatures),
             test.Count, terms.SquaredError.Average() / test.PixelsPerImage, extractor.Card.Architecture, extractor.Card.TestAccuracy);
         AtomicFile.WriteAllText(Path.Combine(runFolder, SampleQualityReport.FileName), JsonSerializer.Serialize(report, TrainingConfig.JsonOptions));

@@ -66,7 +66,7 @@ public static class BundleExporter
         CheckpointStore.RestoreNetworks(checkpoint, prior64, generator64);
         prior64.to(torch.float64);
         generator64.to(torch.float64);
-        var spec = new LatentEbmSpec(ModuleExporter.Prior(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
+        var spec = new LatentEbmSpec(ModuleExporter.ToNetwork(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
         var calibration = Evaluation.ScoreCalibration.Read(runFolder);
         if (config.Score.Weights == "standardized" && calibration?.Epoch is int calibrated && calibrated != checkpointManifest.Epoch)
             throw new RunFolderException(runFolder, $"{Evaluation.ScoreCalibration.FileName} was measured after epoch {calibrated}, but the newest checkpoint is epoch {checkpointManifest.Epoch}; finish the run (train --resume) so that it is measured again");
@@ -82,9 +82,12 @@ public static class BundleExporter
             ["nz"] = config.Nz.ToString(),
             ["sigma"] = config.Sigma.ToString("R"),
             ["sigma0"] = config.Sigma0.ToString("R"),
-            ["dataset"] = config.Dataset,
+            ["dataset"] = Data.Sources.SettingNames.Of(config.Dataset),
             ["holdout_digit"] = config.HoldoutDigit?.ToString() ?? "none",
-            ["pixel_range"] = "[-1, 1]",
+            ["holdout_class"] = config.HoldoutClass ?? "none",
+            ["observation"] = $"{Data.Sources.SettingNames.Of(config.Observation.Kind)} {config.Observation.ShapeText} on [{config.Observation.Range[0]}, {config.Observation.Range[1]}]",
+            ["generator_kind"] = Data.Sources.SettingNames.Of(config.Generator),
+            ["pixel_range"] = $"[{config.Observation.Range[0]}, {config.Observation.Range[1]}]",
             ["prior"] = spec.Prior.Describe(),
             ["generator"] = spec.Generator.Describe(),
             ["epochs"] = checkpointManifest.Epoch.ToString(),
@@ -120,18 +123,25 @@ public static class BundleExporter
                 string file = role + ".onnx";
                 byte[] bytes = onnx.ToByteArray();
                 File.WriteAllBytes(Path.Combine(temp, file), bytes);
-                var (inputs, outputs) = BundleRoles.Signature(role, config.Nz, [1, ModelFactory.ImageSize, ModelFactory.ImageSize], steps);
+                var (inputs, outputs) = BundleRoles.Signature(role, config.Nz, config.Observation.Shape, steps);
                 files.Add(new BundleFile(role, file, Convert.ToHexStringLower(SHA256.HashData(bytes)), inputs, outputs, steps));
             }
             var manifest = new BundleManifest
             {
                 Name = name,
                 Created = DateTimeOffset.UtcNow,
-                Model = new BundleModel(config.Nz, [1, ModelFactory.ImageSize, ModelFactory.ImageSize], config.Sigma, config.Sigma0,
-                    config.PriorSteps, config.PriorStepSize, config.PosteriorSteps, config.PosteriorStepSize, config.PriorActivation,
-                    spec.Prior.Describe(), spec.Generator.Describe(), [-1, 1]),
-                Training = new BundleTraining(config.Dataset, config.HoldoutDigit, config.SplitSeed, config.Seed, checkpointManifest.Epoch,
-                    checkpointManifest.History.Sum(h => h.Seconds)),
+                Model = new BundleModel(config.Nz, config.Observation.Shape, config.Sigma, config.Sigma0,
+                    config.PriorSteps, config.PriorStepSize, config.PosteriorSteps, config.PosteriorStepSize, Data.Sources.SettingNames.Of(config.PriorActivation),
+                    spec.Prior.Describe(), spec.Generator.Describe(), config.Observation.Range)
+                {
+                    Generator = Data.Sources.SettingNames.Of(config.Generator),
+                },
+                Observation = new BundleObservation(Data.Sources.SettingNames.Of(config.Observation.Kind), config.Observation.Shape, config.Observation.Range),
+                Training = new BundleTraining(Data.Sources.SettingNames.Of(config.Dataset), config.HoldoutDigit, config.SplitSeed, config.Seed, checkpointManifest.Epoch,
+                    checkpointManifest.History.Sum(h => h.Seconds))
+                {
+                    HoldoutClass = config.HoldoutClass,
+                },
                 Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, config.Score.Weights),
                 Files = [.. files],
                 Weights = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length),

@@ -20,24 +20,15 @@ public static class ModuleExporter
     public static Network ToNetwork(IEnumerable<nn.Module> modules, long[] inputShape) =>
         new([.. modules.Select(ToLayer)], inputShape);
 
-    /// <summary>f_alpha as a network <c>[B, nz] → [B, 1]</c>.</summary>
-    public static Network Prior(Model.PriorEnergyMlp prior) =>
-        ToNetwork(Interleave(prior.Linears, Model.Activations.Create(prior.ActivationName), null), [prior.Widths[0]]);
+    /// <summary>A network that describes itself as a layer sequence (f_alpha <c>[B, nz] → [B, 1]</c>, g_theta <c>[B, nz] → [B, C, H, W]</c>).</summary>
+    /// <exception cref="OnnxExportException">An unsupported module or setting, or shapes that do not chain.</exception>
+    public static Network ToNetwork(Model.ILayerSequence network) => ToNetwork(network.Layers(), network.InputShape);
 
-    /// <summary>g_theta as a network <c>[B, nz] → [B, C, H, W]</c>.</summary>
-    public static Network Generator(Model.MlpGenerator generator) =>
-        ToNetwork([.. Interleave(generator.Linears, nn.LeakyReLU(Model.Activations.LeakySlope), nn.Tanh()),
-            nn.Unflatten(1, [.. generator.ImageShape.Select(d => (long)d)])], [generator.Widths[0]]);
-
-    private static IEnumerable<nn.Module> Interleave(IReadOnlyList<TorchSharp.Modules.Linear> linears, nn.Module between, nn.Module? last)
-    {
-        for (int i = 0; i < linears.Count; i++)
-        {
-            yield return linears[i];
-            if (i < linears.Count - 1) yield return between;
-            else if (last is not null) yield return last;
-        }
-    }
+    /// <summary>A generator module as a network <c>[B, nz] → [B, C, H, W]</c>.</summary>
+    /// <exception cref="OnnxExportException">The module does not describe its layers, or one cannot be exported.</exception>
+    public static Network Generator(nn.Module<Tensor, Tensor> generator) => generator is Model.ILayerSequence sequence
+        ? ToNetwork(sequence)
+        : throw new OnnxExportException($"generator {generator.GetType().Name} does not describe its layers ({nameof(Model.ILayerSequence)})");
 
     /// <summary>One module's layer specification.</summary>
     /// <exception cref="OnnxExportException">Unsupported module or setting; the message names it.</exception>

@@ -10,7 +10,7 @@ namespace LatentEbm.Training.Model;
 /// f is the <b>negative</b> energy, E = -f, and p_alpha(z) ∝ exp(f_alpha(z)) N(0, sigma0^2 I)
 /// (PAPER.md, "Model"; the official code's network returns E instead).
 /// </summary>
-public sealed class PriorEnergyMlp : nn.Module<Tensor, Tensor>, IInputGradient
+public sealed class PriorEnergyMlp : nn.Module<Tensor, Tensor>, IInputGradient, ILayerSequence
 {
     private readonly ModuleList<Linear> linears;
     private readonly nn.Module<Tensor, Tensor> activation;
@@ -52,6 +52,20 @@ public sealed class PriorEnergyMlp : nn.Module<Tensor, Tensor>, IInputGradient
             if (i < linears.Count - 1) h = activation.forward(h);
         }
         return h.squeeze(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public long[] InputShape => [Widths[0]];
+
+    /// <inheritdoc />
+    /// <remarks>As a network f maps <c>[B, nz]</c> to <c>[B, 1]</c> (the forward pass squeezes the last axis).</remarks>
+    public IEnumerable<nn.Module> Layers()
+    {
+        for (int i = 0; i < linears.Count; i++)
+        {
+            yield return linears[i];
+            if (i < linears.Count - 1) yield return activation;
+        }
     }
 
     /// <inheritdoc />

@@ -4,10 +4,10 @@ using LatentEbm.Training.Configuration;
 namespace LatentEbm.Training.Runs;
 
 /// <summary>
-/// The images a run trains, validates and is tested on. With a held-out digit: PAPER.md's anomaly
+/// The images a run trains, validates and is tested on. With a held-out class (a digit for MNIST): PAPER.md's anomaly
 /// protocol over all train and test images (<see cref="AnomalySplit"/>), with the last
 /// <see cref="TrainingConfig.ValidationFraction"/> of the (shuffled) training split held out as a
-/// validation split. Without: the dataset's train split, and no validation or test set.
+/// validation split (over the source's train and test splits together). Without: the source's train split, and no validation or test set.
 /// </summary>
 /// <param name="Train">Training images (normal digits only when a digit is held out).</param>
 /// <param name="Validation">Normal images held out of training for calibration, or null.</param>
@@ -17,13 +17,20 @@ public sealed record RunData(LabeledImages Train, LabeledImages? Validation, Lab
 {
     /// <summary>Loads the dataset named in <paramref name="config"/> from <paramref name="dataRoot"/> and splits it.</summary>
     /// <exception cref="DirectoryNotFoundException">The dataset is not there (the message says how to fetch it).</exception>
-    /// <exception cref="Data.Idx.IdxFormatException">A data file is damaged.</exception>
-    public static RunData Load(TrainingConfig config, string dataRoot)
+    /// <exception cref="FileNotFoundException">A data file is missing.</exception>
+    /// <exception cref="Data.Sources.DataFormatException">A data file is damaged; the message names it.</exception>
+    /// <exception cref="ArgumentException">The held-out class does not exist.</exception>
+    public static RunData Load(TrainingConfig config, string dataRoot) =>
+        Load(config, Data.Sources.ImageSources.Open(config.Dataset, dataRoot, config.DataPath, config.ImageSize));
+
+    /// <summary>Loads and splits the images of <paramref name="source"/> as <paramref name="config"/> says.</summary>
+    /// <exception cref="ArgumentException">The held-out class does not exist.</exception>
+    public static RunData Load(TrainingConfig config, Data.Sources.IImageSource source)
     {
-        string folder = ImageDatasets.Locate(config.Dataset, dataRoot);
-        if (config.HoldoutDigit is not int digit)
-            return new RunData(ImageDatasets.LoadSplit(folder, train: true), null, null, null);
-        var all = ImageDatasets.LoadAll(folder);
+        var trainSplit = source.Load(Data.Sources.DataSplit.Train);
+        if (config.HoldoutIndex(trainSplit.ClassNames) is not int digit)
+            return new RunData(trainSplit, null, null, null);
+        var all = trainSplit.Concat(source.Load(Data.Sources.DataSplit.Test));
         var split = AnomalySplit.Create(all, digit, config.SplitSeed);
         int validation = (int)Math.Round(config.ValidationFraction * split.TrainIndices.Count);
         int train = split.TrainIndices.Count - validation;

@@ -192,7 +192,7 @@ public sealed class TrainingRun : IDisposable
         using var scope = NewDisposeScope();
         var model = Trainer.Model;
         var device = Trainer.Device;
-        int h = Train.Height, w = Train.Width, size = h * w;
+        int c = Train.Channels, h = Train.Height, w = Train.Width, size = Train.PixelsPerImage;
         using var rng = new torch.Generator((ulong)Config.Seed + 1, device);
         var noise = new GaussianNoise(rng);
 
@@ -201,7 +201,7 @@ public sealed class TrainingRun : IDisposable
             ImageGrid.SavePng(Path.Combine(Folder, "prior_samples.png"), Floats(model.Generator.forward(zPrior)), 64, h, w, columns: 8);
 
         int shown = Math.Min(32, Train.Count);
-        var x = tensor(Train.Pixels.AsSpan(0, shown * size).ToArray(), [shown, 1, h, w]).to(device);
+        var x = tensor(Train.Pixels.AsSpan(0, shown * size).ToArray(), [shown, c, h, w]).to(device);
         var zPost = LangevinSampler.PosteriorChain(model, x, randn([shown, Config.Nz], device: device, generator: rng) * Config.Sigma0,
             Config.PosteriorSteps, Config.PosteriorStepSize, noise);
         float[] reconstructed;

@@ -29,19 +29,21 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Builds the networks, optimisers and noise source for <paramref name="config"/> and moves the training images to the device.</summary>
     /// <param name="config">Validated settings.</param>
-    /// <param name="train">Training images <c>[N, 1, H, W]</c> in [-1, 1]; N ≥ batch size.</param>
-    /// <exception cref="ArgumentException">Too few images for one batch, or a bad setting.</exception>
+    /// <param name="train">Training images <c>[N, C, H, W]</c> in [-1, 1], of the configuration's observation shape; N ≥ batch size.</param>
+    /// <exception cref="ArgumentException">Too few images for one batch, images of another shape than <see cref="TrainingConfig.Observation"/>, or a bad setting.</exception>
     public Trainer(TrainingConfig config, LabeledImages train)
     {
         config.Validate();
         ConvolutionSelfCheck.EnsurePasses(); // no learning from wrong float32 gradients (issue 10)
+        if (!train.Observation.Equals(config.Observation))
+            throw new ArgumentException($"the training images are {train.Observation.ShapeText}, but the configuration's observation is {config.Observation.ShapeText}");
         if (train.Count < config.BatchSize)
             throw new ArgumentException($"{train.Count} training images are fewer than one batch of {config.BatchSize}");
         Config = config;
         Device = new Device(config.Device);
         torch.manual_seed(config.Seed);
-        (Prior, Generator, Model) = ModelFactory.Create(config, Device, train.Height, train.Width);
-        chainMatmulType = config.ChainPrecision == "bfloat16" ? bfloat16 : null;
+        (Prior, Generator, Model) = ModelFactory.Create(config, Device);
+        chainMatmulType = config.ChainPrecision == ChainPrecision.Bfloat16 ? bfloat16 : null;
         if (GaussianPrior)
             using (no_grad())
             {
@@ -53,7 +55,7 @@ public sealed class Trainer : IDisposable
         GeneratorOptimizer = optim.Adam(Generator.parameters(), config.GeneratorLearningRate, config.Beta1, config.Beta2);
         Rng = new torch.Generator((ulong)config.Seed, Device);
         noise = new GaussianNoise(Rng);
-        images = tensor(train.Pixels, [train.Count, 1, train.Height, train.Width]).to(Device);
+        images = tensor(train.Pixels, [train.Count, train.Channels, train.Height, train.Width]).to(Device);
     }
 
     /// <summary>The settings.</summary>
@@ -68,8 +70,8 @@ public sealed class Trainer : IDisposable
     /// <summary>f_alpha.</summary>
     public PriorEnergyMlp Prior { get; }
 
-    /// <summary>g_theta.</summary>
-    public MlpGenerator Generator { get; }
+    /// <summary>g_theta (<see cref="TrainingConfig.Generator"/>).</summary>
+    public nn.Module<Tensor, Tensor> Generator { get; }
 
     /// <summary>Prior and generator with sigma, sigma0.</summary>
     public LatentEbmModel Model { get; }
@@ -128,7 +130,7 @@ public sealed class Trainer : IDisposable
             Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0));
     }
 
-    /// <summary>One learning iteration on minibatch <paramref name="x"/> <c>[B, 1, H, W]</c>.</summary>
+    /// <summary>One learning iteration on minibatch <paramref name="x"/> <c>[B, C, H, W]</c>.</summary>
     private IterationStats Step(Tensor x, int epoch, long iteration, int inEpoch, Stopwatch[] timers)
     {
         long batch = x.shape[0];

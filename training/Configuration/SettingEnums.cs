@@ -1,0 +1,37 @@
+namespace LatentEbm.Training.Configuration;
+
+/// <summary>The prior of the latent space (<see cref="TrainingConfig.Prior"/>).</summary>
+public enum PriorKind
+{
+    /// <summary>p_alpha(z) ∝ exp(f_alpha(z)) N(0, sigma0² I): the paper's learned EBM prior.</summary>
+    Ebm,
+    /// <summary>N(0, sigma0² I) alone (f = 0): the baseline with the same generator and posterior chain.</summary>
+    Gaussian,
+}
+
+/// <summary>Precision of the generator's layers in the training posterior chain (<see cref="TrainingConfig.ChainPrecision"/>).</summary>
+public enum ChainPrecision
+{
+    /// <summary>Exact float32.</summary>
+    Float32,
+    /// <summary>bfloat16 products and biases in the MLP generator's layers, the rest float32.</summary>
+    Bfloat16,
+}
+
+/// <summary>Activation of the prior MLP (<see cref="TrainingConfig.PriorActivation"/>).</summary>
+public enum PriorActivation
+{
+    /// <summary>LeakyReLU with slope 0.2 (the paper's one-page code).</summary>
+    LeakyRelu,
+    /// <summary>GELU, exact erf form (the paper's repository).</summary>
+    Gelu,
+}
+
+/// <summary>The generator network g_theta (<see cref="TrainingConfig.Generator"/>).</summary>
+public enum GeneratorKind
+{
+    /// <summary>An MLP nz → h1 → h2 → C·H·W, LeakyReLU 0.2 between, tanh out (<see cref="Model.MlpGenerator"/>).</summary>
+    Mlp,
+    /// <summary>The paper's ConvTranspose stack (<see cref="Model.ConvGenerator"/>).</summary>
+    Conv,
+}

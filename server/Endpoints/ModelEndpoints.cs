@@ -36,7 +36,7 @@ public static class ModelEndpoints
                 if (png)
                 {
                     int[] shape = model.Manifest.Model.ImageShape;
-                    return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
+                    return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[0], shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
                 }
                 return Ok(() => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null }, sample.Latents, sample.Images!);
             }));

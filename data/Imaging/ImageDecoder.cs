@@ -38,6 +38,12 @@ public static class ImageDecoder
                 destination[plane + i] = g / 127.5f - 1f;
                 destination[2 * plane + i] = b / 127.5f - 1f;
             }
+            else if (r == g && g == b)
+            {
+                // A grey pixel is its own luma: exactly k / 127.5 - 1, as the IDX loader scales bytes
+                // (the weighted sum below misses it by a rounding error for some k).
+                destination[i] = r / 127.5f - 1f;
+            }
             else
             {
                 // ITU-R BT.601 luma, as PIL's convert("L").

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LatentEbm.Data.Imaging;
 using LatentEbm.Inference;
 using LatentEbm.Inference.Bundles;
@@ -24,9 +23,10 @@ public static class ModelEndpoints
 
         var compute = v1.MapGroup("/models/{id}").RequireRateLimiting(ComputePolicy);
         compute.MapPost("/samples", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle("samples", id, http, registry, async (batchers, body, ct) =>
+            Handle("samples", id, http, registry, async (batchers, ct) =>
             {
                 var model = batchers.Model;
+                var body = await RequestReader.ReadObject(http.Request, ct);
                 RequestReader.Only(body, "count", "seed", "decode");
                 int count = RequestReader.Int(body, "count", 16, 1, options.MaxSamples);
                 int seed = RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue);
@@ -36,28 +36,28 @@ public static class ModelEndpoints
                 if (png)
                 {
                     int[] shape = model.Manifest.Model.ImageShape;
-                    return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
+                    return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[0], shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
                 }
                 return Ok(() => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null }, sample.Latents, sample.Images!);
             }));
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle("latents", id, http, registry, async (batchers, body, ct) =>
+            Handle("latents", id, http, registry, async (batchers, ct) =>
             {
-                var request = Images(body, batchers.Model, options);
+                var request = await Images(http.Request, id, batchers.Model, options, ct);
                 var latents = await batchers.Latents(request, ct);
                 return Ok(() => new { latents = Rows(latents, batchers.Model.Nz) }, latents);
             }));
         compute.MapPost("/reconstructions", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle("reconstructions", id, http, registry, async (batchers, body, ct) =>
+            Handle("reconstructions", id, http, registry, async (batchers, ct) =>
             {
-                var request = Images(body, batchers.Model, options);
+                var request = await Images(http.Request, id, batchers.Model, options, ct);
                 var images = await batchers.Reconstructions(request, ct);
                 return Ok(() => new { images = Rows(images, batchers.Model.PixelsPerImage) }, images);
             }));
         compute.MapPost("/scores", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
-            Handle("scores", id, http, registry, async (batchers, body, ct) =>
+            Handle("scores", id, http, registry, async (batchers, ct) =>
             {
-                var request = Images(body, batchers.Model, options);
+                var request = await Images(http.Request, id, batchers.Model, options, ct);
                 var scores = await batchers.Scores(request, ct);
                 return Ok(() => new { scores }, scores);
             }));
@@ -72,16 +72,23 @@ public static class ModelEndpoints
     private static object Describe(string id, LatentEbmInference model) =>
         new { id, provider = model.Provider.Provider.ToString().ToLowerInvariant(), manifest = model.Manifest };
 
-    private static ImageRequest Images(JsonElement body, LatentEbmInference model, ServerOptions options)
+    /// <summary>
+    /// The images of a posterior request: JSON rows <c>{images, seed}</c>, or PNG/JPEG files (one as the
+    /// body, or multipart parts) decoded to the bundle's [C, H, W] by <see cref="ImageBodyReader"/>.
+    /// </summary>
+    private static async Task<ImageRequest> Images(HttpRequest http, string id, LatentEbmInference model, ServerOptions options, CancellationToken ct)
     {
+        if (ImageBodyReader.HoldsImages(http))
+            return await ImageBodyReader.Read(http, id, model.Manifest.Model, options.MaxImages, ct);
+        var body = await RequestReader.ReadObject(http, ct);
         RequestReader.Only(body, "images", "seed");
         var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages, model.Manifest.Model);
         return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
     }
 
-    /// <summary>Common request handling: model lookup, body parsing, error mapping to problem+json, metrics.</summary>
+    /// <summary>Common request handling: model lookup, error mapping (body reading included) to problem+json, metrics.</summary>
     private static async Task<IResult> Handle(string endpoint, string id, HttpContext http, ModelRegistry registry,
-        Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
+        Func<ModelBatchers, CancellationToken, Task<IResult>> work)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var metrics = http.RequestServices.GetRequiredService<ServiceMetrics>();
@@ -106,17 +113,20 @@ public static class ModelEndpoints
     }
 
     private static async Task<IResult> HandleUnmeasured(ModelBatchers model, HttpContext http,
-        Func<ModelBatchers, JsonElement, CancellationToken, Task<IResult>> work)
+        Func<ModelBatchers, CancellationToken, Task<IResult>> work)
     {
         var ct = http.RequestAborted;
         try
         {
-            var body = await RequestReader.ReadObject(http.Request, ct);
-            return await work(model, body, ct);
+            return await work(model, ct);
         }
         catch (RequestValidationException e)
         {
             return Problems.Invalid(e.Field, e.Message);
+        }
+        catch (UnsupportedMediaTypeException e)
+        {
+            return Problems.UnsupportedMediaType(e.Field, e.Message, e.Accepted);
         }
         catch (ArgumentException e)
         {

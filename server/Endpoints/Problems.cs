@@ -12,6 +12,11 @@ public static class Problems
         Results.Problem($"no model '{id}'; GET /v1/models lists them", statusCode: StatusCodes.Status404NotFound, title: "unknown model",
             extensions: new Dictionary<string, object?> { ["field"] = "id" });
 
+    /// <summary>415 naming what carries the type (<c>Content-Type</c> or a part) and listing the accepted types.</summary>
+    public static IResult UnsupportedMediaType(string field, string detail, IReadOnlyList<string> accepted) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "unsupported media type",
+            extensions: new Dictionary<string, object?> { ["field"] = field, ["accepted"] = accepted });
+
     /// <summary>413 for a body over the limit.</summary>
     public static IResult TooLarge(long limit) =>
         Results.Problem($"the request body is larger than {limit} bytes", statusCode: StatusCodes.Status413PayloadTooLarge, title: "request too large");

@@ -22,6 +22,19 @@ internal static class TestPaths
         }
     }
 
+    /// <summary>The CIFAR-10 folder that <c>make data</c> unpacks (or $LATENT_EBM_DATA/cifar-10). Fails, never skips, when absent.</summary>
+    public static string Cifar10
+    {
+        get
+        {
+            string root = Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? Path.Combine(RepositoryRoot, ".cache", "data");
+            string folder = Path.Combine(root, "cifar-10");
+            if (!Directory.Exists(Path.Combine(folder, "cifar-10-jpg", "test")))
+                throw new InvalidOperationException($"CIFAR-10 is not in {folder}: run `make data` first (make test does)");
+            return folder;
+        }
+    }
+
     /// <summary>A new empty folder under the system temp folder.</summary>
     public static string NewTempFolder()
     {

@@ -198,7 +198,7 @@ public sealed class TrainingRun : IDisposable
 
         var zPrior = Trainer.SamplePrior(64, rng);
         using (no_grad())
-            ImageGrid.SavePng(Path.Combine(Folder, "prior_samples.png"), Floats(model.Generator.forward(zPrior)), 64, 1, h, w, columns: 8);
+            ImageGrid.SavePng(Path.Combine(Folder, "prior_samples.png"), Floats(model.Generator.forward(zPrior)), 64, c, h, w, columns: 8);
 
         int shown = Math.Min(32, Train.Count);
         var x = tensor(Train.Pixels.AsSpan(0, shown * size).ToArray(), [shown, c, h, w]).to(device);
@@ -214,7 +214,7 @@ public sealed class TrainingRun : IDisposable
             Train.Image(i).CopyTo(grid.AsSpan(((2 * row) * 8 + col) * size, size));
             reconstructed.AsSpan(i * size, size).CopyTo(grid.AsSpan(((2 * row + 1) * 8 + col) * size, size));
         }
-        ImageGrid.SavePng(Path.Combine(Folder, "reconstructions.png"), grid, 2 * shown, 1, h, w, columns: 8);
+        ImageGrid.SavePng(Path.Combine(Folder, "reconstructions.png"), grid, 2 * shown, c, h, w, columns: 8);
     }
 
     private static float[] Floats(Tensor t) => t.to(float32).cpu().data<float>().ToArray();

@@ -5,7 +5,7 @@ DATA_DIR    ?= .cache/data
 DEMO_DIGIT  ?= 4
 DEMO_EPOCHS ?= 8
 
-.PHONY: all data build test demo paper-table clean
+.PHONY: all data build test demo paper-table cifar10 clean
 
 all: build
 
@@ -35,6 +35,12 @@ demo: data
 ## the bundles models/lebm-digitN and runs/paper/. Settings: EPOCHS, SEEDS, DIGITS, JOBS, THREADS.
 paper-table: data
 	./scripts/paper-table.sh
+
+## cifar10: issue 11's CIFAR-10 job: the conv generator with the EBM prior and with the Gaussian prior (same budget),
+## the verified bundle models/cifar10-conv, sample quality and reconstruction on the test split, reports/cifar10.md and
+## .json. Settings: EPOCHS (2), NGF (16), NZ (128), THREADS (1 per run; both runs at once). See README for its budget.
+cifar10: data
+	./scripts/cifar10.sh
 
 clean:
 	$(DOTNET) clean LatentEbm.sln -c $(CONFIG) -nologo -v quiet

@@ -3,6 +3,7 @@ using System.Text.Json;
 using LatentEbm.Data.IO;
 using LatentEbm.Inference.Scoring;
 using LatentEbm.Data.Datasets;
+using LatentEbm.Data.Sources;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Pipelines.Evaluation;
 using LatentEbm.Pipelines.Plots;
@@ -14,7 +15,7 @@ namespace LatentEbm.Pipelines.Jobs;
 
 /// <summary>
 /// The anomaly-detection evaluation of a bundle under PAPER.md's protocol, on the bundle's own held-out
-/// digit and split seed, scoring through the ML.NET pipeline (<c>ScoreLatentEbmAnomaly</c>). Writes
+/// class (a digit for MNIST) and split seed, scoring through the ML.NET pipeline (<c>ScoreLatentEbmAnomaly</c>). Writes
 /// <c>report.json</c>, <c>scores.csv</c> and <c>pr_curve.png</c>; with <c>record</c>, also the bundle's own
 /// <c>metrics</c> in its manifest, so that a bundle and every report made from this job quote one number.
 /// </summary>
@@ -33,16 +34,21 @@ public static class AnomalyEvaluationJob
     /// <param name="seed">Chain seed.</param>
     /// <param name="gpuDeviceId">CUDA device, or null for CPU.</param>
     /// <param name="record">Write the metrics into the bundle's <c>manifest.json</c> (atomically; the graphs are untouched).</param>
+    /// <param name="dataPath">Folder of the dataset's files when not in the data cache (image folders).</param>
     /// <exception cref="BundleException">The bundle is damaged.</exception>
-    /// <exception cref="ArgumentException">The bundle holds out no digit, or another digit than asked.</exception>
+    /// <exception cref="ArgumentException">The bundle holds out no class, or another class than asked.</exception>
+    /// <exception cref="DataFormatException">A data file is damaged.</exception>
     /// <exception cref="InvalidScoresException">One class or non-finite scores.</exception>
-    public static AnomalyReport Run(string bundle, string dataRoot, string outFolder, int? holdoutDigit = null, int seed = 0, int? gpuDeviceId = null, bool record = false)
+    public static AnomalyReport Run(string bundle, string dataRoot, string outFolder, int? holdoutDigit = null, int seed = 0, int? gpuDeviceId = null, bool record = false, string? dataPath = null)
     {
         var manifest = ModelBundle.ReadManifest(bundle);
-        int digit = manifest.Training.HoldoutDigit ?? throw new ArgumentException($"bundle {bundle} was trained on every digit; anomaly evaluation needs a held-out digit");
+        if (manifest.Training.HoldoutDigit is null && manifest.Training.HoldoutClass is null)
+            throw new ArgumentException($"bundle {bundle} was trained on every class; anomaly evaluation needs a held-out class");
+        var source = ImageSources.Open(SettingNames.Parse<DatasetName>(manifest.Training.Dataset), dataRoot, dataPath);
+        var all = source.Load(DataSplit.Train).Concat(source.Load(DataSplit.Test));
+        int digit = manifest.Training.HoldoutDigit ?? all.ClassIndex(manifest.Training.HoldoutClass!);
         if (holdoutDigit is int asked && asked != digit)
-            throw new ArgumentException($"bundle {bundle} was trained with digit {digit} held out; evaluating it on digit {asked} would test on its training images");
-        var all = ImageDatasets.LoadAll(ImageDatasets.Locate(manifest.Training.Dataset, dataRoot));
+            throw new ArgumentException($"bundle {bundle} was trained with class {digit} held out; evaluating it on class {asked} would test on its training images");
         var split = AnomalySplit.Create(all, digit, manifest.Training.SplitSeed);
         var test = all.Select(split.TestIndices);
         byte[] labels = [.. split.TestAnomalyLabels];

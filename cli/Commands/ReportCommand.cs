@@ -6,7 +6,10 @@ using Spectre.Console;
 
 namespace LatentEbm.Cli.Commands;
 
-/// <summary><c>latent-ebm report paper-table</c>: collects the runs of <c>make paper-table</c> into reports/paper-table.md and .json.</summary>
+/// <summary>
+/// <c>latent-ebm report paper-table</c>: collects the runs of <c>make paper-table</c> into reports/paper-table.md and .json;
+/// <c>latent-ebm report cifar10</c>: the runs of <c>make cifar10</c> into reports/cifar10.md and .json.
+/// </summary>
 internal static class ReportCommand
 {
     public static Command Create()
@@ -47,6 +50,34 @@ internal static class ReportCommand
                 return 1;
             }
         });
-        return new Command("report", "Reports over many runs.") { table };
+        return new Command("report", "Reports over many runs.") { table, Cifar10() };
+    }
+
+    private static Command Cifar10()
+    {
+        var runs = new Option<string[]>("--runs") { Description = "Run folders (EBM and Gaussian prior)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var bundle = new Option<string?>("--bundle") { Description = "The EBM run's exported bundle" };
+        var classifier = new Option<string?>("--classifier") { Description = "The feature classifier's folder" };
+        var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "reports" };
+        var budget = new Option<string>("--budget") { Description = "The machine and wall time, quoted in the report", DefaultValueFactory = _ => $"{Environment.ProcessorCount}-core CPU machine." };
+        var command = new Command("cifar10", "Write cifar10.md and cifar10.json: reconstruction MSE, Fréchet distance and KID (classifier features, a proxy) of the EBM-prior and Gaussian-prior runs, the bundle's verification, the budget.")
+        {
+            runs, bundle, classifier, output, budget,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                Cifar10Report.Write(parse.GetValue(runs)!, parse.GetValue(bundle), parse.GetValue(classifier), parse.GetValue(output)!, parse.GetValue(budget)!);
+                AnsiConsole.MarkupLineInterpolated($"Wrote {Path.Combine(parse.GetValue(output)!, "cifar10.md")} and cifar10.json");
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
     }
 }

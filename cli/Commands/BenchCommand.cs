@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ProvidersBench(), ConvolutionBenchCommand.Create() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench() };
         return bench;
     }
 
@@ -115,6 +115,74 @@ internal static class BenchCommand
             if (parse.GetValue(report) is string path)
             {
                 MarkdownSections.Replace(path, "training", md.ToString());
+                AnsiConsole.MarkupLineInterpolated($"Written to {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ConvTrainingBench()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (CIFAR-10 training images)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var iterations = new Option<int>("--iterations") { Description = "Timed iterations per implementation", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "Threads of TorchSharp, PyTorch and ONNX Runtime", DefaultValueFactory = _ => 1 };
+        var ngf = new Option<int>("--ngf") { Description = "Conv generator width", DefaultValueFactory = _ => 16 };
+        var nz = new Option<int>("--nz") { Description = "Latent size", DefaultValueFactory = _ => 128 };
+        var python = new Option<string>("--python") { Description = "Python with torch and numpy (Debian python3-torch)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var report = new Option<string?>("--report") { Description = "Also write the tables as a Markdown section of this file" };
+        var command = new Command("conv", "Conv-generator training on CIFAR-10 (the make cifar10 configuration): seconds per iteration in LatentEbm (TorchSharp) and in PyTorch eager with the same networks, update rules, images and threads; one posterior chain in TorchSharp eager and ONNX Runtime.")
+        {
+            dataDir, iterations, warmup, threads, ngf, nz, python, report,
+        };
+        command.SetAction(parse =>
+        {
+            int t = parse.GetValue(threads), n = parse.GetValue(iterations), w = parse.GetValue(warmup);
+            if (t < 1 || n < 1 || w < 0) return Fail("--threads and --iterations must be at least 1, --warmup at least 0");
+            string script = Path.Combine(AppContext.BaseDirectory, "scripts", "bench", "conv_training.py");
+            if (!File.Exists(script)) script = Path.Combine("scripts", "bench", "conv_training.py");
+            LatentEbm.Training.Benchmarks.ConvTrainingTimings timings;
+            LatentEbm.Training.Configuration.TrainingConfig config;
+            try
+            {
+                var images = new LatentEbm.Data.Sources.Cifar10Source(Path.Combine(parse.GetValue(dataDir)!, "cifar-10")).Load(LatentEbm.Data.Sources.DataSplit.Train);
+                config = new LatentEbm.Training.Configuration.TrainingConfig
+                {
+                    Dataset = LatentEbm.Data.Sources.DatasetName.Cifar10, Generator = LatentEbm.Training.Configuration.GeneratorKind.Conv,
+                    Ngf = parse.GetValue(ngf), Nz = parse.GetValue(nz), Observation = images.Observation,
+                };
+                timings = LatentEbm.Training.Benchmarks.ConvTrainingBenchmark.Run(config, images, n, w, t, parse.GetValue(python)!, script);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or System.ComponentModel.Win32Exception or LatentEbm.Training.Runtime.ConvolutionSelfCheckException)
+            {
+                return Fail(e.Message);
+            }
+            double ours = timings.Training[0].SecondsPerIteration;
+            var md = new StringBuilder()
+                .AppendLine($"## Conv-generator training: CIFAR-10, the make cifar10 configuration (B={config.BatchSize}, K0={config.PriorSteps}, K1={config.PosteriorSteps}, nz={config.Nz}, ngf={config.Ngf}, generator {config.Nz}→{8 * config.Ngf}→{4 * config.Ngf}→{2 * config.Ngf}→3 at 32x32, prior {config.Nz}-{config.PriorHidden}-{config.PriorHidden}-1), {t} thread(s)")
+                .AppendLine()
+                .AppendLine($"Command: `./latent-ebm bench conv --iterations {n} --warmup {w} --threads {t} --ngf {config.Ngf} --nz {config.Nz}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. One run: {n} timed iterations per implementation after {w} untimed ones, on the same CIFAR-10 training images; the PyTorch side is `scripts/bench/conv_training.py` (same networks, initialisation scheme, chains and Adam updates).")
+                .AppendLine()
+                .AppendLine("| implementation | s / iteration | prior chain | posterior chain | updates | LatentEbm's time relative to it |")
+                .AppendLine("|---|---|---|---|---|---|");
+            var table = new Table().AddColumns("implementation", "s / iteration", "prior chain", "posterior chain", "updates", "ratio");
+            foreach (var r in timings.Training)
+            {
+                string[] cells = [r.Implementation, r.SecondsPerIteration.ToString("F3", CultureInfo.InvariantCulture), $"{r.PriorChainShare:P0}", $"{r.PosteriorChainShare:P0}", $"{r.UpdateShare:P0}",
+                    (ours / r.SecondsPerIteration).ToString("F2", CultureInfo.InvariantCulture) + "x"];
+                table.AddRow(cells.Select(Markup.Escape).ToArray());
+                md.AppendLine($"| {string.Join(" | ", cells)} |");
+            }
+            md.AppendLine().AppendLine($"One posterior chain, K1 = {config.PosteriorSteps} steps of s1 = {config.PosteriorStepSize}, batch {config.BatchSize}, the benchmark's trained weights, same start and noise (median of 5):").AppendLine()
+                .AppendLine("| implementation | median seconds | max relative difference of z_K from TorchSharp |").AppendLine("|---|---|---|");
+            foreach (var c in timings.PosteriorChains)
+                md.AppendLine($"| {c.Method} | {c.MedianSeconds.ToString("F3", CultureInfo.InvariantCulture)} | {c.MaxRelativeDifference.ToString("E1", CultureInfo.InvariantCulture)} |");
+            AnsiConsole.Write(table);
+            foreach (var c in timings.PosteriorChains) AnsiConsole.MarkupLineInterpolated($"posterior chain, {c.Method}: {c.MedianSeconds:F3} s");
+            if (parse.GetValue(report) is string path)
+            {
+                MarkdownSections.Replace(path, "conv-training", md.ToString());
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;

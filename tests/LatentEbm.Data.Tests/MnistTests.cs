@@ -24,7 +24,7 @@ public class MnistTests
     public void DigitOneSplitMatchesThePaperProtocolCounts()
     {
         // PAPER.md: digit 1 held out gives 12,425 normal + 7,877 anomalies in test, prevalence 0.388.
-        var split = AnomalySplit.Create(All.Value, holdoutDigit: 1, splitSeed: 42);
+        var split = AnomalySplit.Create(All.Value, holdoutClass: 1, splitSeed: 42);
         Assert.Equal(12_425, split.TestAnomalyLabels.Count(l => l == 0));
         Assert.Equal(7_877, split.TestAnomalyLabels.Count(l => l == 1));
         Assert.Equal(0.388, split.Prevalence, 3);

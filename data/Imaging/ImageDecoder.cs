@@ -5,8 +5,14 @@ namespace LatentEbm.Data.Imaging;
 
 /// <summary>
 /// Decodes PNG and JPEG files (SkiaSharp) into pixels <c>[C, H, W]</c> on [-1, 1] (x / 127.5 - 1),
-/// RGB for C = 3 and luminance for C = 1: the image is scaled so that its shorter side fits, then
-/// centre-cropped to H x W (the usual CelebA-64 preparation).
+/// RGB for C = 3 and luminance for C = 1 (Pillow's <c>convert("L")</c>: (19595 R + 38470 G + 7471 B +
+/// 0x8000) &gt;&gt; 16). The image is resized so that it just covers H x W, then centre-cropped: for a
+/// square output of side S this is torchvision's <c>Resize(S)</c> then <c>CenterCrop(S)</c> (the
+/// shorter side becomes S, the longer <c>int(S * long / short)</c>, the crop offset
+/// <c>round((scaled - S) / 2)</c>), the usual CelebA-64 preparation, resampled as Pillow's antialiased
+/// bilinear filter does (<see cref="ImageResampler"/>), so the pixels equal Pillow's. An image of the
+/// output size is copied as decoded. Alpha is dropped; EXIF orientation and ICC profiles are ignored
+/// (as Pillow's <c>Image.open(...).convert("RGB")</c> does).
 /// </summary>
 public static class ImageDecoder
 {
@@ -22,34 +28,65 @@ public static class ImageDecoder
     public static void Decode(string name, byte[] bytes, int channels, int height, int width, Span<float> destination)
     {
         if (channels is not (1 or 3)) throw new ArgumentException($"images have 1 or 3 channels, got {channels}");
-        if (destination.Length != channels * height * width)
+        if (height < 1 || width < 1 || destination.Length != channels * height * width)
             throw new ArgumentException($"destination holds {destination.Length} values, not [{channels}, {height}, {width}]");
         using var bitmap = DecodeRgba(name, bytes);
-        using var fitted = Fit(bitmap, height, width);
-        ReadOnlySpan<byte> rgba = fitted.GetPixelSpan();
-        int plane = height * width, rowBytes = fitted.RowBytes;
-        for (int i = 0; i < plane; i++)
+        var planes = Planes(bitmap, channels);
+        var (scaledW, scaledH, cropX, cropY) = Cover(bitmap.Width, bitmap.Height, width, height);
+        int plane = height * width;
+        for (int c = 0; c < channels; c++)
         {
-            int at = (i / width) * rowBytes + 4 * (i % width);
-            byte r = rgba[at], g = rgba[at + 1], b = rgba[at + 2];
-            if (channels == 3)
-            {
-                destination[i] = r / 127.5f - 1f;
-                destination[plane + i] = g / 127.5f - 1f;
-                destination[2 * plane + i] = b / 127.5f - 1f;
-            }
-            else if (r == g && g == b)
-            {
-                // A grey pixel is its own luma: exactly k / 127.5 - 1, as the IDX loader scales bytes
-                // (the weighted sum below misses it by a rounding error for some k).
-                destination[i] = r / 127.5f - 1f;
-            }
-            else
-            {
-                // ITU-R BT.601 luma, as PIL's convert("L").
-                destination[i] = (0.299f * r + 0.587f * g + 0.114f * b) / 127.5f - 1f;
-            }
+            var fitted = ImageResampler.ResizeAndCrop(planes[c], bitmap.Width, bitmap.Height, scaledW, scaledH, cropX, cropY, width, height);
+            var target = destination.Slice(c * plane, plane);
+            for (int i = 0; i < plane; i++) target[i] = fitted[i] / 127.5f - 1f;
         }
+    }
+
+    /// <summary>
+    /// The size an image of <paramref name="sourceWidth"/> x <paramref name="sourceHeight"/> is resized to so
+    /// that it covers <paramref name="width"/> x <paramref name="height"/>, and the top-left corner of the
+    /// centred crop (torchvision's <c>Resize</c> and <c>CenterCrop</c> arithmetic for square outputs).
+    /// </summary>
+    public static (int ScaledWidth, int ScaledHeight, int CropX, int CropY) Cover(int sourceWidth, int sourceHeight, int width, int height)
+    {
+        int scaledW, scaledH;
+        if ((double)width / sourceWidth >= (double)height / sourceHeight)
+        {
+            scaledW = width;
+            scaledH = Math.Max(height, (int)((double)width * sourceHeight / sourceWidth));
+        }
+        else
+        {
+            scaledH = height;
+            scaledW = Math.Max(width, (int)((double)height * sourceWidth / sourceHeight));
+        }
+        if (sourceWidth == width && sourceHeight == height) (scaledW, scaledH) = (width, height);
+        return (scaledW, scaledH, (int)Math.Round((scaledW - width) / 2.0, MidpointRounding.ToEven), (int)Math.Round((scaledH - height) / 2.0, MidpointRounding.ToEven));
+    }
+
+    /// <summary>The R, G, B planes (C = 3) or the luminance plane (C = 1) of an RGBA bitmap.</summary>
+    private static byte[][] Planes(SKBitmap bitmap, int channels)
+    {
+        ReadOnlySpan<byte> rgba = bitmap.GetPixelSpan();
+        int w = bitmap.Width, h = bitmap.Height, rowBytes = bitmap.RowBytes;
+        var planes = new byte[channels][];
+        for (int c = 0; c < channels; c++) planes[c] = new byte[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int at = y * rowBytes + 4 * x, i = y * w + x;
+                if (channels == 3)
+                {
+                    planes[0][i] = rgba[at];
+                    planes[1][i] = rgba[at + 1];
+                    planes[2][i] = rgba[at + 2];
+                }
+                else
+                {
+                    planes[0][i] = (byte)((rgba[at] * 19595 + rgba[at + 1] * 38470 + rgba[at + 2] * 7471 + 0x8000) >> 16);
+                }
+            }
+        return planes;
     }
 
     /// <summary>The encoded image's width and height, without decoding its pixels.</summary>
@@ -64,10 +101,12 @@ public static class ImageDecoder
     {
         var codec = SKCodec.Create(new SKMemoryStream(bytes));
         if (codec is null) throw new DataFormatException(name, "is not a PNG or JPEG image (no decoder recognises it)");
-        if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
+        var format = codec.EncodedFormat;
+        if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
         {
+            // The format is read before the codec is disposed: reading it afterwards crashed the process.
             codec.Dispose();
-            throw new DataFormatException(name, $"is a {codec.EncodedFormat} image; PNG and JPEG are supported");
+            throw new DataFormatException(name, $"is a {format} image; PNG and JPEG are supported");
         }
         return codec;
     }
@@ -86,20 +125,5 @@ public static class ImageDecoder
                 : $"cannot be decoded ({result})");
         }
         return bitmap;
-    }
-
-    /// <summary>Scales so that the image covers H x W, then crops the centre.</summary>
-    private static SKBitmap Fit(SKBitmap source, int height, int width)
-    {
-        if (source.Width == width && source.Height == height) return source.Copy();
-        double scale = Math.Max(width / (double)source.Width, height / (double)source.Height);
-        int scaledW = Math.Max(width, (int)Math.Round(source.Width * scale));
-        int scaledH = Math.Max(height, (int)Math.Round(source.Height * scale));
-        using var scaled = source.Resize(new SKImageInfo(scaledW, scaledH, SKColorType.Rgba8888, SKAlphaType.Unpremul),
-            new SKSamplingOptions(SKCubicResampler.Mitchell));
-        using var cropped = new SKBitmap();
-        if (!scaled.ExtractSubset(cropped, SKRectI.Create((scaledW - width) / 2, (scaledH - height) / 2, width, height)))
-            throw new InvalidOperationException("centre crop failed");
-        return cropped.Copy();
     }
 }

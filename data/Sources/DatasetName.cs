@@ -12,6 +12,8 @@ public enum DatasetName
     [JsonStringEnumMemberName("fashion-mnist")] FashionMnist,
     /// <summary>CIFAR-10: the JPEG tree <c>{train,test}/&lt;class&gt;/*.jpg</c> (<c>make data</c> unpacks it) or the original binary batches.</summary>
     [JsonStringEnumMemberName("cifar-10")] Cifar10,
+    /// <summary>SVHN's cropped digits, <c>train_32x32.mat</c> and <c>test_32x32.mat</c> (MATLAB 5 MAT-files; <see cref="SvhnSource"/>).</summary>
+    [JsonStringEnumMemberName("svhn")] Svhn,
     /// <summary>A folder of images, one subfolder per class (PNG or JPEG), resized and centre-cropped: CelebA-64 and users' own images.</summary>
     [JsonStringEnumMemberName("image-folder")] ImageFolder,
 }

@@ -47,6 +47,7 @@ public sealed class ImageFolderSource : IImageSource
 
     /// <inheritdoc />
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="NotSupportedException">The split holds more values than one array can (about 2.1 billion: 174,762 images of [3, 64, 64], so not the whole of CelebA).</exception>
     public LabeledImages Load(DataSplit split)
     {
         if (!Directory.Exists(Location)) throw new DirectoryNotFoundException($"image folder {Location} does not exist");
@@ -68,6 +69,8 @@ public sealed class ImageFolderSource : IImageSource
         if (files.Count == 0) throw new DataFormatException(folder, "holds no PNG or JPEG image in its class subfolders");
         var labels = files.Select(f => f.Label).ToArray();
         int per = Channels * Size * Size;
+        if ((long)files.Count * per > Array.MaxLength)
+            throw new NotSupportedException($"{folder}: {files.Count} images of [{Channels}, {Size}, {Size}] are {(long)files.Count * per} values, more than one array holds ({Array.MaxLength}); a split is held in one float array, so use fewer images or a smaller size");
         var pixels = new float[(long)files.Count * per];
         try
         {

@@ -13,7 +13,7 @@ public static class ImageSources
 
     /// <summary>Opens source <paramref name="name"/>.</summary>
     /// <param name="name">The source.</param>
-    /// <param name="dataRoot">The data cache (<c>.cache/data</c>): the MNIST family and CIFAR-10 are looked for in <c>dataRoot/&lt;name&gt;</c>.</param>
+    /// <param name="dataRoot">The data cache (<c>.cache/data</c>): the MNIST family, CIFAR-10 and SVHN are looked for in <c>dataRoot/&lt;name&gt;</c>.</param>
     /// <param name="path">A folder that overrides where the files are (required for <c>image-folder</c>).</param>
     /// <param name="imageSize">Output size of <c>image-folder</c> images (height = width).</param>
     /// <exception cref="ArgumentException"><c>image-folder</c> without a path.</exception>
@@ -22,6 +22,7 @@ public static class ImageSources
     {
         DatasetName.Mnist or DatasetName.FashionMnist => new IdxSource(name, path ?? ImageDatasets.Locate(SettingNames.Of(name), dataRoot)),
         DatasetName.Cifar10 => new Cifar10Source(path ?? Path.Combine(dataRoot, "cifar-10")),
+        DatasetName.Svhn => new SvhnSource(path ?? Path.Combine(dataRoot, "svhn")),
         DatasetName.ImageFolder => new ImageFolderSource(path ?? throw new ArgumentException("dataset image-folder needs a folder (--data-path): one subfolder per class holding PNG or JPEG files"), imageSize),
         _ => throw new ArgumentException($"unknown dataset {name}"),
     };

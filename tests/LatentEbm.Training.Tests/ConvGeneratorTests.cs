@@ -120,6 +120,42 @@ public class ConvGeneratorTests
         Assert.All(scores, s => Assert.True(float.IsFinite(s)));
     }
 
+    [Fact]
+    public void AConvRunResumedAfterAKillEndsWithTheSameParametersAsAnUninterruptedOne()
+    {
+        var images = CifarTest.Value.Select([.. Enumerable.Range(0, 100)]);
+        var config = SmallRuns.TinyConfig(2) with { Generator = GeneratorKind.Conv, Ngf = 2, Nz = 4, Observation = images.Observation, Dataset = DatasetName.Cifar10 };
+        double[][] Parameters(Training.Trainer t) =>
+            [.. t.Prior.parameters().Concat(t.Generator.parameters()).Select(p => p.detach().to(float64).data<double>().ToArray())];
+
+        string straight = TestPaths.NewTempFolder();
+        double[][] expected;
+        using (var run = TrainingRun.Start(straight, config, images))
+        {
+            run.TrainToEnd();
+            expected = Parameters(run.Trainer);
+        }
+        string killed = TestPaths.NewTempFolder();
+        using (var cancel = new CancellationTokenSource())
+        using (var run = TrainingRun.Start(killed, config, images))
+            Assert.Throws<OperationCanceledException>(() =>
+                run.TrainToEnd(onIteration: s => { if (s.Epoch == 2) cancel.Cancel(); }, cancellation: cancel.Token));
+        using var resumed = TrainingRun.Resume(killed, images);
+        Assert.Equal(1, resumed.Trainer.EpochsCompleted);
+        resumed.TrainToEnd();
+        var actual = Parameters(resumed.Trainer);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
+
+        // Resuming against images of another shape is refused, naming both shapes.
+        var grey = SmallRuns.Mnist(100);
+        string other = TestPaths.NewTempFolder();
+        using (var run = TrainingRun.Start(other, config with { Epochs = 1 }, images)) run.TrainToEnd();
+        var error = Assert.Throws<ArgumentException>(() => TrainingRun.Resume(other, grey, epochs: 2));
+        Assert.Contains("[1, 28, 28]", error.Message);
+        Assert.Contains("[3, 32, 32]", error.Message);
+    }
+
     private static readonly IEqualityComparer<BundleObservation?> ObservationComparer = EqualityComparer<BundleObservation?>.Create(
         (a, b) => a is not null && b is not null && a.Kind == b.Kind && a.Shape.SequenceEqual(b.Shape) && a.Range.SequenceEqual(b.Range));
 }

@@ -46,8 +46,7 @@ internal static class TrainCommand
         var device = new Option<string>("--device") { Description = "Torch device (cpu; cuda where a CUDA libtorch is installed)", DefaultValueFactory = _ => defaults.Device };
         var scoreSteps = new Option<int>("--score-steps") { Description = "Test-time posterior chain length", DefaultValueFactory = _ => defaults.Score.Steps };
         var scoreNoise = new Option<bool>("--score-noise") { Description = "Add Langevin noise in the test-time chain" };
-        var scoreWeights = new Option<string>("--score-weights") { Description = "log_joint (PAPER.md), later_work, or standardized (calibrated on the validation split; needs --validation-fraction)", DefaultValueFactory = _ => defaults.Score.Weights };
-        scoreWeights.AcceptOnlyFromAmong(AnomalyScoreConfig.WeightNames);
+        var scoreWeights = SettingOption.Create("--score-weights", "log_joint (PAPER.md), later_work, or standardized (calibrated on the validation split; needs --validation-fraction)", defaults.Score.Weights);
         var prior = SettingOption.Create("--prior", "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", defaults.Prior);
         var chainPrecision = SettingOption.Create("--chain-precision", "float32, or bfloat16 for the MLP generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", defaults.ChainPrecision);
         var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out (never trained on) to calibrate the standardized score; 0 trains on all of them, as the paper", DefaultValueFactory = _ => defaults.ValidationFraction };
@@ -95,7 +94,7 @@ internal static class TrainCommand
                 {
                     Steps = parse.GetValue(scoreSteps),
                     Noise = parse.GetValue(scoreNoise),
-                    Weights = parse.GetValue(scoreWeights)!,
+                    Weights = parse.GetValue(scoreWeights),
                 },
             };
             // On a worker thread, so that Ctrl-C (SIGINT/SIGTERM) reaches the cancellation token while training runs.
@@ -120,7 +119,7 @@ internal static class TrainCommand
             var data = RunData.Load(config, source);
             // The observation spec comes from the data; a resumed run's must match the images it was trained on.
             if (!resume) config = config with { Observation = data.Train.Observation };
-            if (config.Score.Weights == "standardized" && config.HoldsOut && (data.Validation?.Count ?? 0) < 2)
+            if (config.Score.Weights == ScoreWeighting.Standardized && config.HoldsOut && (data.Validation?.Count ?? 0) < 2)
                 throw new ArgumentException($"--validation-fraction {config.ValidationFraction} leaves {data.Validation?.Count ?? 0} validation images; the standardized score needs at least 2");
             if (!config.HoldsOut && config.ValidationFraction > 0)
                 Console.Error.WriteLine("warning: --validation-fraction applies only with --holdout-digit or --holdout-class; ignored");
@@ -151,8 +150,8 @@ internal static class TrainCommand
             var report = AnomalyReport.Evaluate(run.Config.HoldoutIndex(data.Train.ClassNames)!.Value, data.TestAnomalyLabels!, scores, run.TrainSeconds, watch.Elapsed.TotalSeconds,
                 new()
                 {
-                    ["weights"] = run.Config.Score.Weights,
-                    ["weighting_provenance"] = ScoreWeightings.Provenance(run.Config.Score.Weights),
+                    ["weights"] = SettingNames.Of(run.Config.Score.Weights),
+                    ["weighting_provenance"] = ScoreWeightings.Provenance(SettingNames.Of(run.Config.Score.Weights)),
                     ["reconstruction_weight"] = weights.Reconstruction,
                     ["energy_weight"] = weights.Energy,
                     ["latent_norm_weight"] = weights.LatentNorm,

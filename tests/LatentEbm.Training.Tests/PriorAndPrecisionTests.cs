@@ -63,7 +63,7 @@ public class PriorAndPrecisionTests
         Assert.Equal(0, weights.LatentNorm);
         // A Gaussian prior has no energy spread: the score is the reconstruction alone.
         Assert.Equal(0, ScoreCalibration.Measure(new ScoreTerms([1, 2, 4], [0, 0, 0], [1, 1, 1])).StandardizedWeights().Energy);
-        var config = new Configuration.AnomalyScoreConfig { Weights = "standardized" };
+        var config = new Configuration.AnomalyScoreConfig { Weights = ScoreWeighting.Standardized };
         Assert.Throws<ArgumentException>(() => config.ResolveWeights(0.3, 1));
         Assert.Equal(weights, config.ResolveWeights(0.3, 1, calibration));
         // Asked for without a validation split, it fails before any training.

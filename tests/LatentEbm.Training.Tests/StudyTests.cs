@@ -19,7 +19,7 @@ public class StudyTests
     public void AGaussianPriorRunExportsWithItsValidationCalibratedScore()
     {
         string folder = TestPaths.NewTempFolder();
-        var config = SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Prior = PriorKind.Gaussian, ValidationFraction = 0.1, Score = new() { Steps = 4, Weights = "standardized" } };
+        var config = SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Prior = PriorKind.Gaussian, ValidationFraction = 0.1, Score = new() { Steps = 4, Weights = ScoreWeighting.Standardized } };
         using (var run = TrainingRun.Start(folder, config, SmallRuns.Mnist(100)))
         {
             run.TrainToEnd();

@@ -35,3 +35,14 @@ public enum GeneratorKind
     /// <summary>The paper's ConvTranspose stack (<see cref="Model.ConvGenerator"/>).</summary>
     Conv,
 }
+
+/// <summary>The anomaly score's weighting (<see cref="AnomalyScoreConfig.Weights"/>; names as <see cref="Inference.Scoring.ScoreWeightings"/>).</summary>
+public enum ScoreWeighting
+{
+    /// <summary>The paper's negative log joint: 1/(2 sigma²), 1, 1/(2 sigma0²).</summary>
+    LogJoint,
+    /// <summary>Later work's public code: 1, 1, 1/(2 sigma0²).</summary>
+    LaterWork,
+    /// <summary>Squared error and energy, each over its spread on the validation split; |z|² left out.</summary>
+    Standardized,
+}

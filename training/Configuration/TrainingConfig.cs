@@ -159,7 +159,7 @@ public sealed record TrainingConfig
         if (Observation is null) throw new ArgumentException("observation is missing");
         Observation.Validate();
         if (!(ValidationFraction is >= 0 and < 0.5)) throw new ArgumentException($"validation_fraction must lie in [0, 0.5), got {ValidationFraction}");
-        if (Score.Weights == "standardized" && HoldsOut && ValidationFraction == 0)
+        if (Score.Weights == ScoreWeighting.Standardized && HoldsOut && ValidationFraction == 0)
             throw new ArgumentException("score weights 'standardized' are calibrated on a validation split: set validation_fraction (--validation-fraction), e.g. 0.1");
         if (HoldoutDigit is < 0 or > 9) throw new ArgumentException($"holdout_digit must be 0..9, got {HoldoutDigit}");
         if (HoldoutDigit is not null && HoldoutClass is not null) throw new ArgumentException("give holdout_digit or holdout_class, not both");
@@ -241,7 +241,7 @@ public sealed record AnomalyScoreConfig
     /// divided by its standard deviation over the run's validation split, |z|^2 left out; see
     /// <see cref="Evaluation.ScoreCalibration"/>).
     /// </summary>
-    public string Weights { get; init; } = "log_joint";
+    public ScoreWeighting Weights { get; init; } = ScoreWeighting.LogJoint;
 
     /// <summary>Images per scoring batch.</summary>
     public int BatchSize { get; init; } = 1000;
@@ -252,7 +252,7 @@ public sealed record AnomalyScoreConfig
     /// <summary>Resolves <see cref="Weights"/> with the model's sigma and sigma0 and, for <c>standardized</c>, the run's validation calibration.</summary>
     /// <exception cref="ArgumentException">Unknown name, or <c>standardized</c> without a calibration.</exception>
     public AnomalyScoreWeights ResolveWeights(double sigma, double sigma0, Evaluation.ScoreCalibration? calibration = null) =>
-        ResolveWeights(Weights, sigma, sigma0, calibration);
+        ResolveWeights(SettingNames.Of(Weights), sigma, sigma0, calibration);
 
     /// <summary>Resolves the weights named <paramref name="name"/> (see <see cref="Weights"/>).</summary>
     /// <exception cref="ArgumentException">Unknown name, or <c>standardized</c> without a calibration.</exception>
@@ -272,6 +272,6 @@ public sealed record AnomalyScoreConfig
         if (Steps < 0) throw new ArgumentException($"score steps must be non-negative, got {Steps}");
         if (!(StepSize > 0)) throw new ArgumentException($"score step size must be positive, got {StepSize}");
         if (BatchSize < 1) throw new ArgumentException("score batch size must be positive");
-        if (!WeightNames.Contains(Weights)) throw new ArgumentException($"score weights must be one of {string.Join(", ", WeightNames)}, got '{Weights}'");
+        if (!Enum.IsDefined(Weights)) throw new ArgumentException($"score weights must be one of {string.Join(", ", WeightNames)}, got {Weights}");
     }
 }

@@ -68,7 +68,7 @@ public static class BundleExporter
         generator64.to(torch.float64);
         var spec = new LatentEbmSpec(ModuleExporter.ToNetwork(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
         var calibration = Evaluation.ScoreCalibration.Read(runFolder);
-        if (config.Score.Weights == "standardized" && calibration?.Epoch is int calibrated && calibrated != checkpointManifest.Epoch)
+        if (config.Score.Weights == ScoreWeighting.Standardized && calibration?.Epoch is int calibrated && calibrated != checkpointManifest.Epoch)
             throw new RunFolderException(runFolder, $"{Evaluation.ScoreCalibration.FileName} was measured after epoch {calibrated}, but the newest checkpoint is epoch {checkpointManifest.Epoch}; finish the run (train --resume) so that it is measured again");
         var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0, calibration);
 
@@ -142,7 +142,7 @@ public static class BundleExporter
                 {
                     HoldoutClass = config.HoldoutClass,
                 },
-                Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, config.Score.Weights),
+                Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, Data.Sources.SettingNames.Of(config.Score.Weights)),
                 Files = [.. files],
                 Weights = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length),
             };

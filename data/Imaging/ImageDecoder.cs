@@ -26,12 +26,34 @@ public static class ImageDecoder
             throw new ArgumentException($"destination holds {destination.Length} values, not [{channels}, {height}, {width}]");
         using var bitmap = DecodeRgba(name, bytes);
         using var fitted = Fit(bitmap, height, width);
-        ReadOnlySpan<byte> rgba = fitted.GetPixelSpan();
-        int plane = height * width, rowBytes = fitted.RowBytes;
+        ToPlanes(fitted.GetPixelSpan(), fitted.RowBytes, bgra: false, channels, height, width, destination);
+    }
+
+    /// <summary>
+    /// Converts 8-bit pixels with 4 bytes each (RGBA, or BGRA when <paramref name="bgra"/>; alpha ignored) in rows of
+    /// <paramref name="rowBytes"/> bytes into <c>[C, H, W]</c> on [-1, 1], the rule of <see cref="Decode"/>: a byte k
+    /// becomes k / 127.5 - 1; C = 3 gives R, G, B planes, C = 1 the luminance (ITU-R BT.601; a grey pixel exactly k / 127.5 - 1).
+    /// </summary>
+    /// <param name="pixels">At least (H - 1) · rowBytes + 4 W bytes.</param>
+    /// <param name="rowBytes">Bytes from one row's start to the next (at least 4 W).</param>
+    /// <param name="bgra">Whether the bytes of a pixel are B, G, R, A rather than R, G, B, A.</param>
+    /// <param name="channels">1 (grey) or 3 (RGB).</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <param name="destination">C·H·W values, channel-major.</param>
+    /// <exception cref="ArgumentException">channels is not 1 or 3, or a buffer has the wrong length.</exception>
+    public static void ToPlanes(ReadOnlySpan<byte> pixels, int rowBytes, bool bgra, int channels, int height, int width, Span<float> destination)
+    {
+        if (channels is not (1 or 3)) throw new ArgumentException($"images have 1 or 3 channels, got {channels}");
+        if (destination.Length != channels * height * width)
+            throw new ArgumentException($"destination holds {destination.Length} values, not [{channels}, {height}, {width}]");
+        if (rowBytes < 4 * width || pixels.Length < (height - 1) * rowBytes + 4 * width)
+            throw new ArgumentException($"{pixels.Length} bytes in rows of {rowBytes} do not hold {height} x {width} pixels of 4 bytes");
+        int plane = height * width, red = bgra ? 2 : 0, blue = bgra ? 0 : 2;
         for (int i = 0; i < plane; i++)
         {
             int at = (i / width) * rowBytes + 4 * (i % width);
-            byte r = rgba[at], g = rgba[at + 1], b = rgba[at + 2];
+            byte r = pixels[at + red], g = pixels[at + 1], b = pixels[at + blue];
             if (channels == 3)
             {
                 destination[i] = r / 127.5f - 1f;

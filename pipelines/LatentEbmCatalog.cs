@@ -6,17 +6,26 @@ namespace Microsoft.ML;
 /// Latent-space EBM prior models (Pang et al., NeurIPS 2020) in ML.NET pipelines: anomaly scores and
 /// latent features from an exported model bundle, computed in batches on ONNX Runtime.
 /// </summary>
+/// <remarks>
+/// The input column holds one image per row, checked against the bundle's manifest <c>image_shape</c> [C, H, W]:
+/// a known-size <c>Vector&lt;Single&gt;</c> of its C·H·W values in R, G, B planes on its <c>pixel_range</c>
+/// ([-1, 1] for every shipped bundle), or an ML.NET image column of Microsoft.ML.ImageAnalytics (<c>LoadImages</c>,
+/// then <c>ResizeImages(W, H)</c>), read as k / 127.5 − 1 per byte (see README, "ML.NET pipelines"; ML.NET's own
+/// <c>ExtractPixels</c> cannot read pixels beside the SkiaSharp 3 this solution uses). The transformers hold ONNX
+/// Runtime sessions: dispose them when done.
+/// </remarks>
 /// <example>
 /// <code>
 /// var pipeline = mlContext.Transforms.ScoreLatentEbmAnomaly("models/mnist-digit4", outputColumnName: "Score", inputColumnName: "Features");
-/// var scored = pipeline.Fit(data).Transform(data);   // adds Single "Score", higher = more anomalous
+/// using var scorer = pipeline.Fit(data);
+/// var scored = scorer.Transform(data);   // adds Single "Score", higher = more anomalous
 /// </code>
 /// </example>
 public static class LatentEbmCatalog
 {
     /// <summary>
     /// Adds the bundle's anomaly score (<c>Single</c>, higher = more anomalous) of the image in
-    /// <paramref name="inputColumnName"/> (a <c>Vector&lt;Single&gt;</c> of C·H·W pixels on the model's scale).
+    /// <paramref name="inputColumnName"/>: a known-size <c>Vector&lt;Single&gt;</c> of the bundle's C·H·W pixels on its scale, or an ML.NET image of its H x W (see the class remarks).
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="bundlePath">Model bundle folder.</param>
@@ -35,16 +44,17 @@ public static class LatentEbmCatalog
         GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu,
     };
 
-    /// <summary>Adds the anomaly score with every option given (see <see cref="LatentEbmTransformOptions"/>; <paramref name="options"/> is copied, never written).</summary>
+    /// <summary>Adds the anomaly score with every option given (see <see cref="LatentEbmTransformOptions"/>; <paramref name="options"/> is read once, never written).</summary>
     public static LatentEbmEstimator ScoreLatentEbmAnomaly(this TransformsCatalog catalog, LatentEbmTransformOptions options)
     {
-        _ = catalog;
-        return new LatentEbmEstimator(options.With(LatentEbmOutput.AnomalyScore));
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new LatentEbmEstimator(options.Freeze(LatentEbmOutput.AnomalyScore));
     }
 
     /// <summary>
     /// Adds the posterior latent z (<c>Vector&lt;Single&gt;</c> of size nz) of the image in
-    /// <paramref name="inputColumnName"/>: features for downstream trainers.
+    /// <paramref name="inputColumnName"/> (as for <see cref="ScoreLatentEbmAnomaly(TransformsCatalog, string, string, string, int, int?, bool)"/>): features for downstream trainers.
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="bundlePath">Model bundle folder.</param>
@@ -57,10 +67,11 @@ public static class LatentEbmCatalog
         string outputColumnName = "Latent", string inputColumnName = "Features", int seed = 0, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         catalog.EncodeLatentEbm(Options(bundlePath, outputColumnName, inputColumnName, seed, gpuDeviceId, fallbackToCpu));
 
-    /// <summary>Adds the latent with every option given (see <see cref="LatentEbmTransformOptions"/>; <paramref name="options"/> is copied, never written).</summary>
+    /// <summary>Adds the latent with every option given (see <see cref="LatentEbmTransformOptions"/>; <paramref name="options"/> is read once, never written).</summary>
     public static LatentEbmEstimator EncodeLatentEbm(this TransformsCatalog catalog, LatentEbmTransformOptions options)
     {
-        _ = catalog;
-        return new LatentEbmEstimator(options.With(LatentEbmOutput.Latent));
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new LatentEbmEstimator(options.Freeze(LatentEbmOutput.Latent));
     }
 }

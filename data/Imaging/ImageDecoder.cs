@@ -43,6 +43,47 @@ public static class ImageDecoder
     }
 
     /// <summary>
+    /// Converts 8-bit pixels with 4 bytes each (RGBA, or BGRA when <paramref name="bgra"/>; alpha ignored) in rows of
+    /// <paramref name="rowBytes"/> bytes, already of the output size, into <c>[C, H, W]</c> on [-1, 1], the rule of
+    /// <see cref="Decode"/>: a byte k becomes k / 127.5 - 1; C = 3 gives R, G, B planes, C = 1 Pillow's rounded luminance.
+    /// </summary>
+    /// <param name="pixels">At least (H - 1) · rowBytes + 4 W bytes.</param>
+    /// <param name="rowBytes">Bytes from one row's start to the next (at least 4 W).</param>
+    /// <param name="bgra">Whether the bytes of a pixel are B, G, R, A rather than R, G, B, A.</param>
+    /// <param name="channels">1 (grey) or 3 (RGB).</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <param name="destination">C·H·W values, channel-major.</param>
+    /// <exception cref="ArgumentException">channels is not 1 or 3, or a buffer has the wrong length.</exception>
+    public static void ToPlanes(ReadOnlySpan<byte> pixels, int rowBytes, bool bgra, int channels, int height, int width, Span<float> destination)
+    {
+        if (channels is not (1 or 3)) throw new ArgumentException($"images have 1 or 3 channels, got {channels}");
+        if (destination.Length != channels * height * width)
+            throw new ArgumentException($"destination holds {destination.Length} values, not [{channels}, {height}, {width}]");
+        if (rowBytes < 4 * width || pixels.Length < (height - 1) * rowBytes + 4 * width)
+            throw new ArgumentException($"{pixels.Length} bytes in rows of {rowBytes} do not hold {height} x {width} pixels of 4 bytes");
+        int plane = height * width, red = bgra ? 2 : 0, blue = bgra ? 0 : 2;
+        for (int i = 0; i < plane; i++)
+        {
+            int at = (i / width) * rowBytes + 4 * (i % width);
+            byte r = pixels[at + red], g = pixels[at + 1], b = pixels[at + blue];
+            if (channels == 3)
+            {
+                destination[i] = r / 127.5f - 1f;
+                destination[plane + i] = g / 127.5f - 1f;
+                destination[2 * plane + i] = b / 127.5f - 1f;
+            }
+            else
+            {
+                destination[i] = Luma(r, g, b) / 127.5f - 1f;
+            }
+        }
+    }
+
+    /// <summary>Pillow's <c>convert("L")</c>: ITU-R BT.601 luma rounded to a byte (a grey pixel is its own luma).</summary>
+    private static byte Luma(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+
+    /// <summary>
     /// The size an image of <paramref name="sourceWidth"/> x <paramref name="sourceHeight"/> is resized to so
     /// that it covers <paramref name="width"/> x <paramref name="height"/>, and the top-left corner of the
     /// centred crop (torchvision's <c>Resize</c> and <c>CenterCrop</c> arithmetic for square outputs).
@@ -83,7 +124,7 @@ public static class ImageDecoder
                 }
                 else
                 {
-                    planes[0][i] = (byte)((rgba[at] * 19595 + rgba[at + 1] * 38470 + rgba[at + 2] * 7471 + 0x8000) >> 16);
+                    planes[0][i] = Luma(rgba[at], rgba[at + 1], rgba[at + 2]);
                 }
             }
         return planes;

@@ -59,8 +59,9 @@ public static class AnomalyEvaluationJob
         definition[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, test.PixelsPerImage);
         var data = ml.Data.LoadFromEnumerable(rows, definition);
         var watch = Stopwatch.StartNew();
-        var scored = ml.Transforms.ScoreLatentEbmAnomaly(bundle, outputColumnName: "Score", seed: seed, gpuDeviceId: gpuDeviceId).Fit(data).Transform(data);
-        double[] scores = [.. scored.GetColumn<float>("Score").Select(s => (double)s)];
+        double[] scores;
+        using (var scorer = ml.Transforms.ScoreLatentEbmAnomaly(bundle, outputColumnName: "Score", seed: seed, gpuDeviceId: gpuDeviceId).Fit(data))
+            scores = [.. scorer.Transform(data).GetColumn<float>("Score").Select(s => (double)s)];
 
         // Bundles exported before the name was recorded: a fixed formula is recognised by its weights.
         string? weighting = manifest.Score.Weighting ?? ScoreWeightings.Recognise(

@@ -82,7 +82,7 @@ public static class ClassifierEvaluationJob
             .Append(ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue))
             .Append(ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(featureColumnName: "Features")))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
-        var model = pipeline.Fit(train);
+        using var model = pipeline.Fit(train); // disposes the latent-EBM transformer's sessions with the chain
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
         double[][] confusion = Confusion(metrics.ConfusionMatrix);
         return new ClassifierResult(name, dimensions, metrics.MicroAccuracy, MacroF1(confusion), watch.Elapsed.TotalSeconds, confusion);

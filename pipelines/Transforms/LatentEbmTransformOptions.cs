@@ -19,8 +19,12 @@ public sealed class LatentEbmTransformOptions
     public string OutputColumnName { get; set; } = "Score";
 
     /// <summary>
-    /// Input column: a known-size <c>Vector&lt;Single&gt;</c> of C·H·W pixels on the model's scale (the manifest's
-    /// <c>pixel_range</c>, [-1, 1] for MNIST bundles); other values are refused when the rows are read.
+    /// Input column, one image per row, checked against the manifest's <c>image_shape</c> [C, H, W]: either a known-size
+    /// <c>Vector&lt;Single&gt;</c> of C·H·W values in R, G, B planes (row-major within a plane) on the bundle's
+    /// <c>pixel_range</c> ([-1, 1] for every shipped bundle; values off it are refused when the rows are read), of any
+    /// dimensions with that total; or an ML.NET image column (<c>LoadImages</c> of Microsoft.ML.ImageAnalytics, then
+    /// <c>ResizeImages</c> to W x H), whose bytes k become k / 127.5 − 1 (BT.601 luminance for one channel).
+    /// Anything else is a schema error at <c>Fit</c> naming the column and [C, H, W].
     /// </summary>
     public string InputColumnName { get; set; } = "Features";
 
@@ -39,11 +43,10 @@ public sealed class LatentEbmTransformOptions
     /// <summary>With a GPU device: fall back to CPU when CUDA cannot load, instead of failing (as in ApplyOnnxModel).</summary>
     public bool FallbackToCpu { get; set; }
 
-    /// <summary>A copy with <paramref name="output"/>: estimators keep their own, so the caller's object is never written and later changes to it never reach a transformer.</summary>
-    internal LatentEbmTransformOptions With(LatentEbmOutput output)
-    {
-        var copy = (LatentEbmTransformOptions)MemberwiseClone();
-        copy.Output = output;
-        return copy;
-    }
+    /// <summary>
+    /// The options as an immutable snapshot with <paramref name="output"/>: estimators and transformers keep only the
+    /// snapshot, so they never write to the caller's object and later changes to it never reach them.
+    /// </summary>
+    internal LatentEbmSettings Freeze(LatentEbmOutput output) =>
+        new(BundlePath, OutputColumnName, InputColumnName, output, Seed, BatchSize, GpuDeviceId, FallbackToCpu);
 }

@@ -11,46 +11,69 @@ namespace LatentEbm.Pipelines.Transforms;
 /// scoring), then served in row order; the input's other columns pass through.
 /// </summary>
 /// <remarks>
+/// The transformer owns the bundle's ONNX Runtime sessions (native memory): dispose it, as ML.NET's
+/// <c>OnnxTransformer</c>, once its output has been read (a <c>TransformerChain</c> disposes it with the chain).
 /// Not a row-to-row mapper (it batches), so it cannot back a PredictionEngine; use
 /// <see cref="LatentEbmInference"/> directly for single requests. Saving with <c>mlContext.Model.Save</c> is not supported:
 /// a transformer is fully described by its bundle path and options, so rebuild it with the catalog
 /// method when the pipeline is loaded.
 /// </remarks>
-public sealed class LatentEbmTransformer : ITransformer
+public sealed class LatentEbmTransformer : ITransformer, IDisposable
 {
     private readonly LatentEbmInference model;
-    private readonly LatentEbmTransformOptions options;
+    private readonly LatentEbmSettings settings;
+    private int disposed;
 
-    internal LatentEbmTransformer(LatentEbmInference model, LatentEbmTransformOptions options)
+    internal LatentEbmTransformer(LatentEbmInference model, LatentEbmSettings settings)
     {
         this.model = model;
-        this.options = options;
+        this.settings = settings;
     }
 
     /// <inheritdoc />
     public bool IsRowToRowMapper => false;
 
-    /// <summary>The model behind the transform.</summary>
-    public LatentEbmInference Model => model;
+    /// <summary>The model behind the transform (its sessions live as long as this transformer).</summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public LatentEbmInference Model
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return model;
+        }
+    }
+
+    /// <summary>The bundle's image shape [C, H, W]: the input column holds C·H·W values, channel planes, row-major.</summary>
+    public IReadOnlyList<int> ImageShape => model.Manifest.Model.ImageShape;
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing, or neither a vector of the bundle's C·H·W Single values nor an image of its H x W (naming the column and [C, H, W]).</exception>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
-        CheckVectorSize(inputSchema, options.InputColumnName, model.PixelsPerImage);
+        ImageColumn.Check(inputSchema, settings.InputColumnName, model.Manifest.Model.ImageShape);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        if (options.Output == LatentEbmOutput.AnomalyScore) builder.AddColumn(options.OutputColumnName, NumberDataViewType.Single);
-        else builder.AddColumn(options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, model.Nz));
+        if (settings.Output == LatentEbmOutput.AnomalyScore) builder.AddColumn(settings.OutputColumnName, NumberDataViewType.Single);
+        else builder.AddColumn(settings.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, model.Nz));
         return builder.ToSchema();
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// Reading the result throws <see cref="InvalidOperationException"/>, before any row is returned, when a pixel is
+    /// Reading the result throws <see cref="InvalidOperationException"/>, before any row is returned, when a vector's value is
     /// not finite or lies outside the bundle's <c>pixel_range</c> (<see cref="Inference.Bundles.BundleModel.AcceptsPixel"/>,
-    /// the HTTP service's rule); the message names the column, the row and the value.
+    /// the HTTP service's rule), or an image column's image is not H x W; the message names the column, the row and the
+    /// value or size. An image's bytes k become k / 127.5 − 1 in R, G, B planes (BT.601 luminance for a one-channel
+    /// bundle), as for the service's files. Reading it for the first time after <see cref="Dispose"/> throws
+    /// <see cref="ObjectDisposedException"/>.
     /// </remarks>
-    public IDataView Transform(IDataView input) => new LatentEbmDataView(input, GetOutputSchema(input.Schema), Compute);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ThrowIfDisposed();
+        return new LatentEbmDataView(input, GetOutputSchema(input.Schema), Compute);
+    }
 
     /// <inheritdoc />
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
@@ -58,48 +81,43 @@ public sealed class LatentEbmTransformer : ITransformer
 
     /// <inheritdoc />
     public void Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException($"a latent-EBM transform is not saved with the ML.NET model: save the rest of the pipeline and rebuild this step with mlContext.Transforms.{(options.Output == LatentEbmOutput.AnomalyScore ? "ScoreLatentEbmAnomaly" : "EncodeLatentEbm")}(\"{options.BundlePath}\", ...) after loading (see README)");
+        throw new NotSupportedException($"a latent-EBM transform is not saved with the ML.NET model: save the rest of the pipeline and rebuild this step with mlContext.Transforms.{settings.CatalogMethod}(\"{settings.BundlePath}\", ...) after loading (see README)");
 
-    /// <summary>Throws unless <paramref name="column"/> is a known-size vector of Single with <paramref name="size"/> values.</summary>
-    internal static void CheckVectorSize(DataViewSchema schema, string column, int size)
+    /// <summary>Releases the bundle's ONNX Runtime sessions. Idempotent.</summary>
+    public void Dispose()
     {
-        var found = schema.GetColumnOrNull(column) ?? throw LatentEbmEstimator.SchemaMismatch(column, $"Vector<Single, {size}>", "missing");
-        if (found.Type is not VectorDataViewType { ItemType: NumberDataViewType t } vector || t != NumberDataViewType.Single || vector.Size != size)
-            throw LatentEbmEstimator.SchemaMismatch(column, $"Vector<Single, {size}>", found.Type.ToString() ?? "?");
+        if (Interlocked.Exchange(ref disposed, 1) == 0) model.Dispose();
     }
+
+    private void ThrowIfDisposed() =>
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, $"{nameof(LatentEbmTransformer)} of {settings.BundlePath} (read the output of Transform before disposing the transformer)");
 
     /// <summary>One pass over the input column, in batches: the new column's values per row, row-major.</summary>
     private float[] Compute(IDataView input)
     {
-        int size = model.PixelsPerImage, width = options.Output == LatentEbmOutput.AnomalyScore ? 1 : model.Nz;
-        var pixels = model.Manifest.Model;
-        var column = input.Schema[options.InputColumnName];
+        ThrowIfDisposed();
+        int size = model.PixelsPerImage, width = settings.Output == LatentEbmOutput.AnomalyScore ? 1 : model.Nz;
+        var column = input.Schema[settings.InputColumnName];
         var values = new List<float>();
         var batch = new List<ImageRequest>();
         long row = 0;
         void Flush()
         {
             if (batch.Count == 0) return;
-            var results = options.Output == LatentEbmOutput.AnomalyScore ? model.ScoreBatch(batch) : model.InferLatentsBatch(batch);
+            var results = settings.Output == LatentEbmOutput.AnomalyScore ? model.ScoreBatch(batch) : model.InferLatentsBatch(batch);
             foreach (var r in results) values.AddRange(r);
             batch.Clear();
         }
         using (var cursor = input.GetRowCursor([column]))
         {
-            var getter = cursor.GetGetter<VBuffer<float>>(column);
-            VBuffer<float> buffer = default;
+            var read = ImageColumn.Reader(cursor, column, model.Manifest.Model);
             while (cursor.MoveNext())
             {
-                getter(ref buffer);
                 var image = new float[size];
-                buffer.CopyTo(image);
-                for (int i = 0; i < size; i++)
-                    if (!pixels.AcceptsPixel(image[i]))
-                        throw new InvalidOperationException($"column '{options.InputColumnName}' holds {image[i]} at row {row}, value {i}: " +
-                            (float.IsFinite(image[i]) ? $"outside the bundle's pixel range [{pixels.PixelRange[0]}, {pixels.PixelRange[1]}]" : "not finite"));
-                batch.Add(new ImageRequest(image, 1, options.Seed, row));
+                read(row, image);
+                batch.Add(new ImageRequest(image, 1, settings.Seed, row));
                 row++;
-                if (batch.Count == options.BatchSize) Flush();
+                if (batch.Count == settings.BatchSize) Flush();
             }
         }
         Flush();

@@ -83,6 +83,17 @@ public class TrainCommandTests
         Assert.Contains("verified", exportOutput);
         Assert.True(File.Exists(Path.Combine(bundle, "manifest.json")));
         Assert.Equal(6, Directory.GetFiles(bundle, "*.onnx").Length);
+        Assert.True(File.Exists(Path.Combine(bundle, "weights.bin")));
+        // --weights embedded: the same run, every graph self-contained, verified the same way.
+        string embedded = Path.Combine(TestPaths.NewTempFolder(), "tiny-digit4-embedded");
+        var (exportedEmbedded, embeddedOutput) = CliRunner.Run("export", "--run", run, "--out", embedded, "--weights", "embedded");
+        Assert.True(exportedEmbedded == 0, embeddedOutput);
+        Assert.Contains("weights embedded in each graph", embeddedOutput);
+        Assert.Equal(6, Directory.GetFiles(embedded, "*.onnx").Length);
+        Assert.False(File.Exists(Path.Combine(embedded, "weights.bin")));
+        var (badWeights, badWeightsOutput) = CliRunner.Run("export", "--run", run, "--out", embedded, "--weights", "inline");
+        Assert.Equal(1, badWeights);
+        Assert.Contains("--weights", badWeightsOutput);
         // evaluate anomaly scores the same split through the ML.NET pipeline and writes its report.
         string reports = Path.Combine(TestPaths.NewTempFolder(), "eval");
         var (evaluated, evaluation) = CliRunner.Run("evaluate", "anomaly", "--bundle", bundle, "--out", reports, "--data-dir", data);

@@ -20,7 +20,8 @@ public static class ReadmeExample
         IDataView data = mlContext.Data.LoadFromEnumerable(images);
 
         var pipeline = mlContext.Transforms.ScoreLatentEbmAnomaly(bundlePath, outputColumnName: "Score", inputColumnName: "Features");
-        IDataView scored = pipeline.Fit(data).Transform(data);   // adds a Single "Score": higher = more anomalous
+        using var scorer = pipeline.Fit(data);                   // holds the bundle's ONNX Runtime sessions
+        IDataView scored = scorer.Transform(data);               // adds a Single "Score": higher = more anomalous
 
         byte[] labels = [.. scored.GetColumn<bool>("IsAnomaly").Select(a => (byte)(a ? 1 : 0))];
         double[] scores = [.. scored.GetColumn<float>("Score").Select(s => (double)s)];

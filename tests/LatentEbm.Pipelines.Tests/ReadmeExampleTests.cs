@@ -5,9 +5,10 @@ namespace LatentEbm.Pipelines.Tests;
 
 public class ReadmeExampleTests
 {
-    private static string ExampleSource()
+    /// <summary>The code between the README markers of <paramref name="file"/>, unindented one level, as README.md shows it.</summary>
+    internal static string ExampleSource(string file = "ReadmeExample.cs")
     {
-        string source = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "tests", "LatentEbm.Pipelines.Tests", "ReadmeExample.cs"));
+        string source = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "tests", "LatentEbm.Pipelines.Tests", file));
         int begin = source.IndexOf("// begin README example", StringComparison.Ordinal), end = source.IndexOf("    // end README example", StringComparison.Ordinal);
         var lines = source[begin..end].Split('\n').Skip(1).Select(l => l.StartsWith("    ", StringComparison.Ordinal) ? l[4..] : l);
         return string.Join('\n', lines).Trim();

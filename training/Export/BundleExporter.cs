@@ -21,15 +21,15 @@ public sealed record ExportResult(string Folder, BundleManifest Manifest, IReadO
 
 /// <summary>
 /// Exports a training run's newest checkpoint as a model bundle: the six graphs of
-/// <see cref="BundleRoles"/>, one <c>weights.bin</c> holding every distinct weight tensor once (ONNX
-/// external data shared by the graphs), and <c>manifest.json</c>; each ONNX file carries the model
-/// card as <c>metadata_props</c>. The bundle is built in a temporary sibling folder, opened with the same
+/// <see cref="BundleRoles"/>, their weights (by default one <c>weights.bin</c> holding every distinct weight
+/// tensor once, ONNX external data shared by the graphs; or inside each graph, see <see cref="WeightStorage"/>),
+/// and <c>manifest.json</c>; each ONNX file carries the model card as <c>metadata_props</c>. The bundle is built in a temporary sibling folder, opened with the same
 /// loader users get, verified against TorchSharp (<see cref="BundleVerifier"/>), and only then moved
 /// into place; a failed export leaves any earlier bundle at the destination as it was.
 /// </summary>
 public static class BundleExporter
 {
-    /// <summary>Exports <paramref name="runFolder"/> into <paramref name="outFolder"/>.</summary>
+    /// <summary>Exports <paramref name="runFolder"/> into <paramref name="outFolder"/> with the weights in one shared <c>weights.bin</c>.</summary>
     /// <param name="runFolder">A run folder with config.json and at least one checkpoint.</param>
     /// <param name="outFolder">The bundle folder to write (replaced only on success).</param>
     /// <param name="form">Langevin chains as a Loop node or unrolled (see README for the measurement).</param>
@@ -39,16 +39,37 @@ public static class BundleExporter
     /// <exception cref="Onnx.OnnxExportException">A layer cannot be exported.</exception>
     /// <exception cref="BundleVerificationException">A graph does not match TorchSharp.</exception>
     public static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes) =>
-        Export(runFolder, outFolder, form, verifyBatchSizes, replaceGraph: null);
+        Export(runFolder, outFolder, form, verifyBatchSizes, WeightStorage.External, replaceGraph: null);
 
     /// <summary>
-    /// <see cref="Export(string, string, ChainForm, int[])"/> with a hook that may replace a graph before it
+    /// Exports <paramref name="runFolder"/> into <paramref name="outFolder"/> with the weights stored as
+    /// <paramref name="weights"/> says; the bundle is opened and verified the same way either way.
+    /// </summary>
+    /// <param name="runFolder">A run folder with config.json and at least one checkpoint.</param>
+    /// <param name="outFolder">The bundle folder to write (replaced only on success).</param>
+    /// <param name="form">Langevin chains as a Loop node or unrolled (see README for the measurement).</param>
+    /// <param name="verifyBatchSizes">Batch sizes of the parity checks.</param>
+    /// <param name="weights">One shared external <c>weights.bin</c> (manifest <c>weights</c> names it) or every graph self-contained (manifest <c>weights</c> null).</param>
+    /// <exception cref="RunFolderException">No run, or no checkpoint.</exception>
+    /// <exception cref="CheckpointException">The checkpoint is damaged.</exception>
+    /// <exception cref="Onnx.OnnxExportException">A layer cannot be exported.</exception>
+    /// <exception cref="BundleVerificationException">A graph does not match TorchSharp.</exception>
+    public static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes, WeightStorage weights) =>
+        Export(runFolder, outFolder, form, verifyBatchSizes, weights, replaceGraph: null);
+
+    /// <summary>
+    /// <see cref="Export(string, string, ChainForm, int[], WeightStorage)"/> with a hook that may replace a graph before it
     /// is written (role, spec and the built graph in; the graph to ship out): tests ship deliberately wrong
     /// graphs through it to prove that verification rejects them.
     /// </summary>
     internal static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes,
+        Func<string, LatentEbmSpec, global::Onnx.ModelProto, global::Onnx.ModelProto>? replaceGraph) =>
+        Export(runFolder, outFolder, form, verifyBatchSizes, WeightStorage.External, replaceGraph);
+
+    private static ExportResult Export(string runFolder, string outFolder, ChainForm form, int[] verifyBatchSizes, WeightStorage storage,
         Func<string, LatentEbmSpec, global::Onnx.ModelProto, global::Onnx.ModelProto>? replaceGraph)
     {
+        if (!Enum.IsDefined(storage)) throw new ArgumentOutOfRangeException(nameof(storage), storage, "weights must be external or embedded");
         CheckDestination(runFolder, outFolder);
         TrainingRun.ReadConfig(runFolder); // a run folder, or a clear error
         ConvolutionSelfCheck.EnsurePasses(); // the verification's TorchSharp side must be right
@@ -70,7 +91,7 @@ public static class BundleExporter
         var calibration = Evaluation.ScoreCalibration.Read(runFolder);
         if (config.Score.Weights == ScoreWeighting.Standardized && calibration?.Epoch is int calibrated && calibrated != checkpointManifest.Epoch)
             throw new RunFolderException(runFolder, $"{Evaluation.ScoreCalibration.FileName} was measured after epoch {calibrated}, but the newest checkpoint is epoch {checkpointManifest.Epoch}; finish the run (train --resume) so that it is measured again");
-        var weights = config.Score.ResolveWeights(config.Sigma, config.Sigma0, calibration);
+        var scoreWeights = config.Score.ResolveWeights(config.Sigma, config.Sigma0, calibration);
 
         string name = Path.GetFileName(Path.GetFullPath(outFolder).TrimEnd('/'));
         var card = new Dictionary<string, string>
@@ -102,7 +123,7 @@ public static class BundleExporter
             (BundleRoles.PriorLangevin, config.PriorSteps, LatentEbmGraphs.PriorLangevin(spec, config.PriorSteps, form, Card(BundleRoles.PriorLangevin, config.PriorSteps))),
             (BundleRoles.Decoder, null, LatentEbmGraphs.Decoder(spec, Card(BundleRoles.Decoder, null))),
             (BundleRoles.PosteriorLangevin, config.Score.Steps, LatentEbmGraphs.PosteriorLangevin(spec, config.Score.Steps, form, Card(BundleRoles.PosteriorLangevin, config.Score.Steps))),
-            (BundleRoles.AnomalyScore, null, LatentEbmGraphs.AnomalyScore(spec, weights.Reconstruction, weights.Energy, weights.LatentNorm, Card(BundleRoles.AnomalyScore, null))),
+            (BundleRoles.AnomalyScore, null, LatentEbmGraphs.AnomalyScore(spec, scoreWeights.Reconstruction, scoreWeights.Energy, scoreWeights.LatentNorm, Card(BundleRoles.AnomalyScore, null))),
         };
         if (replaceGraph is not null)
             graphs = [.. graphs.Select(g => (g.Role, g.Steps, replaceGraph(g.Role, spec, g.Model)))];
@@ -114,9 +135,14 @@ public static class BundleExporter
         Directory.CreateDirectory(temp);
         try
         {
-            const string weightsFile = "weights.bin";
-            byte[] weightBytes = Onnx.ExternalWeights.Externalize(graphs.Select(g => g.Model), weightsFile);
-            File.WriteAllBytes(Path.Combine(temp, weightsFile), weightBytes);
+            BundleWeights? weightsEntry = null;
+            if (storage == WeightStorage.External)
+            {
+                const string weightsFile = "weights.bin";
+                byte[] weightBytes = Onnx.ExternalWeights.Externalize(graphs.Select(g => g.Model), weightsFile);
+                File.WriteAllBytes(Path.Combine(temp, weightsFile), weightBytes);
+                weightsEntry = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length);
+            }
             var files = new List<BundleFile>();
             foreach (var (role, steps, onnx) in graphs)
             {
@@ -142,9 +168,9 @@ public static class BundleExporter
                 {
                     HoldoutClass = config.HoldoutClass,
                 },
-                Score = new BundleScore(weights.Reconstruction, weights.Energy, weights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, Data.Sources.SettingNames.Of(config.Score.Weights)),
+                Score = new BundleScore(scoreWeights.Reconstruction, scoreWeights.Energy, scoreWeights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, Data.Sources.SettingNames.Of(config.Score.Weights)),
                 Files = [.. files],
-                Weights = new BundleWeights(weightsFile, Convert.ToHexStringLower(SHA256.HashData(weightBytes)), weightBytes.Length),
+                Weights = weightsEntry,
             };
             string manifestPath = Path.Combine(temp, ModelBundle.ManifestFile);
             File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, BundleManifest.JsonOptions));

@@ -193,7 +193,7 @@ internal static class BenchCommand
     private static Command InferenceBench()
     {
         var bundle = new Option<string>("--bundle") { Description = "Model bundle", DefaultValueFactory = _ => "models/mnist-digit4" };
-        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST test images)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (the test images of the bundle's dataset)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var count = new Option<int>("--images") { Description = "Images per operation", DefaultValueFactory = _ => 4096 };
         var batch = new Option<int>("--batch") { Description = "Images per call", DefaultValueFactory = _ => 256 };
         var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
@@ -208,7 +208,10 @@ internal static class BenchCommand
             LatentEbm.Inference.Bundles.BundleManifest manifest;
             try
             {
-                test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+                // The test split of the dataset the bundle was trained on (MNIST for the default bundle, CIFAR-10 for models/cifar10-conv).
+                var dataset = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!).Training.Dataset;
+                test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(dataset), parse.GetValue(dataDir)!)
+                    .Load(LatentEbm.Data.Sources.DataSplit.Test);
                 manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!);
             }
             catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException)
@@ -236,7 +239,8 @@ internal static class BenchCommand
             AnsiConsole.Write(table);
             if (parse.GetValue(report) is string path)
             {
-                MarkdownSections.Replace(path, "inference", md.ToString());
+                // One section per bundle's dataset, so the CIFAR-10 bundle's numbers sit beside MNIST's.
+                MarkdownSections.Replace(path, manifest.Training.Dataset == "mnist" ? "inference" : $"inference-{manifest.Training.Dataset}", md.ToString());
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;
@@ -256,7 +260,7 @@ internal static class BenchCommand
     {
         var models = new Option<string>("--models") { Description = "Folder of model bundles", DefaultValueFactory = _ => "models" };
         var model = new Option<string>("--model") { Description = "Model id to drive", DefaultValueFactory = _ => "mnist-digit4" };
-        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST test images are sent)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (test images of the model's dataset are sent)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var perClient = new Option<int>("--requests-per-client") { Description = "Requests each client sends per level", DefaultValueFactory = _ => 8 };
         var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
         var command = new Command("serve", "Start the service on loopback and drive it at concurrency 1, 8 and 32, with micro-batching off and on: requests per second, p50 and p99 latency.")
@@ -265,7 +269,10 @@ internal static class BenchCommand
         };
         command.SetAction(async parse =>
         {
-            var test = LatentEbm.Data.Datasets.ImageDatasets.LoadSplit(LatentEbm.Data.Datasets.ImageDatasets.Locate("mnist", parse.GetValue(dataDir)!), train: false);
+            // The test images of the dataset the model was trained on.
+            string dataset = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!)).Training.Dataset;
+            var test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(dataset), parse.GetValue(dataDir)!)
+                .Load(LatentEbm.Data.Sources.DataSplit.Test);
             float[][] images = [.. Enumerable.Range(0, 8).Select(i => test.Image(i).ToArray())];
             int[] levels = [1, 8, 32];
             var options = new LatentEbm.Server.Hosting.ServerOptions { ModelsFolder = parse.GetValue(models)! };
@@ -296,7 +303,7 @@ internal static class BenchCommand
             AnsiConsole.WriteLine(md.ToString().Split('\n').Last(l => l.Length > 0));
             if (parse.GetValue(report) is string path)
             {
-                MarkdownSections.Replace(path, "serve", md.ToString());
+                MarkdownSections.Replace(path, dataset == "mnist" ? "serve" : $"serve-{dataset}", md.ToString());
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;

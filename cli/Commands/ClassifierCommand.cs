@@ -4,6 +4,7 @@ using LatentEbm.Data.Idx;
 using LatentEbm.Data.Sources;
 using LatentEbm.Onnx;
 using LatentEbm.Training.Evaluation;
+using LatentEbm.Training.Runs;
 using Spectre.Console;
 
 namespace LatentEbm.Cli.Commands;
@@ -85,12 +86,12 @@ internal static class ClassifierCommand
     /// <summary><c>latent-ebm evaluate samples</c>.</summary>
     public static Command SamplesCommand()
     {
-        var run = new Option<string>("--run") { Description = "Run folder (trained with a held-out digit)", Required = true };
-        var classifier = new Option<string>("--classifier") { Description = "Feature classifier folder", DefaultValueFactory = _ => "models/mnist-classifier" };
+        var run = new Option<string>("--run") { Description = "Run folder (with or without a held-out class)", Required = true };
+        var classifier = new Option<string?>("--classifier") { Description = "Feature classifier folder; it must take the run's images (default: models/cifar10-classifier for cifar-10 runs, models/mnist-classifier otherwise)" };
         var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var samples = new Option<int>("--samples") { Description = "Prior samples (and at most as many test images)", DefaultValueFactory = _ => 10_000 };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("samples", "Sample quality and reconstruction of a run: Fréchet distance (in the shipped classifier's features; a proxy, not Inception FID) between decoded prior samples and normal test images, and the test reconstruction MSE. Writes sample_quality.json into the run.")
+        var command = new Command("samples", "Sample quality and reconstruction of a run: Fréchet distance and KID (in the shipped classifier's features; a proxy, not Inception FID or KID) between decoded prior samples and test images (the normal ones when a class is held out, else the test split), with the floor of as many training images, and the test reconstruction MSE. Writes sample_quality.json into the run.")
         {
             run, classifier, dataRoot, samples, threads,
         };
@@ -100,8 +101,11 @@ internal static class ClassifierCommand
             {
                 if (parse.GetValue(threads) < 1) throw new ArgumentException("--threads must be at least 1");
                 TorchSharp.torch.set_num_threads(parse.GetValue(threads));
-                var r = SampleQualityStudy.Run(parse.GetValue(run)!, parse.GetValue(dataRoot)!, parse.GetValue(classifier)!, parse.GetValue(samples));
-                AnsiConsole.MarkupLineInterpolated($"{r.Prior} prior: Fréchet distance (classifier features) {r.FrechetDistance:F3} over {r.Samples} samples (data floor {r.DataFrechetDistance:F3}); reconstruction MSE {r.ReconstructionMse:F5} on {r.TestImages} normal test images");
+                string runFolder = parse.GetValue(run)!;
+                string classifierFolder = parse.GetValue(classifier)
+                    ?? (TrainingRun.ReadConfig(runFolder).Dataset == DatasetName.Cifar10 ? "models/cifar10-classifier" : "models/mnist-classifier");
+                var r = SampleQualityStudy.Run(runFolder, parse.GetValue(dataRoot)!, classifierFolder, parse.GetValue(samples));
+                AnsiConsole.MarkupLineInterpolated($"{r.Prior} prior ({r.Dataset}): Fréchet distance (classifier features) {r.FrechetDistance:F3} over {r.Samples} samples (data floor {r.DataFrechetDistance:F3}); KID {r.KidMean:F4} ± {r.KidStd:F4} (data floor {r.DataKidMean:F4}); reconstruction MSE {r.ReconstructionMse:F5} on {r.TestImages} test images");
                 return 0;
             }
             catch (Exception e) when (e is IOException or IdxFormatException or ArgumentException or UnauthorizedAccessException)

@@ -68,6 +68,24 @@ public class SampleQualityTests
     }
 
     [Fact]
+    public void TheShippedCifarClassifierOpensWithItsCard()
+    {
+        using var extractor = new FeatureExtractor(Path.Combine(TestPaths.RepositoryRoot, "models", "cifar10-classifier")); // checks the SHA-256
+        var card = extractor.Card;
+        Assert.Equal((256, "cifar-10", 50_000, 10_000, 3, 1), (card.FeatureDimension, card.Dataset, card.TrainImages, card.TestImages, card.Epochs, card.Seed));
+        Assert.Equal([3, 32, 32], extractor.InputShape);
+        Assert.InRange(card.OnnxMaxRelativeError!.Value, 0, FeatureClassifier.ExportTolerance);
+        Assert.Contains("JPEG re-encode", card.Note);
+        var images = SmallRuns.Cifar(400, 7).Select([.. Enumerable.Range(0, 20)]);
+        Assert.All(extractor.Features(images.Pixels, 20), v => Assert.True(float.IsFinite(v) && v >= 0));
+        // The MNIST classifier's card predates the new fields: they read as null, and its input shape comes from the graph.
+        using var mnist = new FeatureExtractor(MnistClassifier);
+        Assert.Equal((null, null), (mnist.Card.Dataset, mnist.Card.InputShape));
+        Assert.Equal([784], mnist.InputShape);
+        Assert.True(mnist.Accepts(ObservationSpec.Grey28));
+    }
+
+    [Fact]
     public void TheStudyRunsOnAColourRunWithoutAHeldOutClassAndRefusesAClassifierOfAnotherShape()
     {
         var trainImages = SmallRuns.Cifar(400, 2);

@@ -20,8 +20,6 @@ public class ConvGeneratorTests
 {
     public ConvGeneratorTests() => TorchTestSetup.Init();
 
-    private static readonly Lazy<LabeledImages> CifarTest = new(() => new Cifar10Source(TestPaths.Cifar10).Load(DataSplit.Test));
-
     [Fact]
     public void ThirtyTwoPixelStackIsThePapersSvhnNetwork()
     {
@@ -98,7 +96,7 @@ public class ConvGeneratorTests
     [Fact]
     public void AColourRunOnRealCifarImagesExportsAVerifiedVersion2Bundle()
     {
-        var images = CifarTest.Value.Select([.. Enumerable.Range(0, 100)]);
+        var images = SmallRuns.CifarTest.Value.Select([.. Enumerable.Range(0, 100)]);
         var config = SmallRuns.TinyConfig(1) with { Generator = GeneratorKind.Conv, Ngf = 4, Nz = 8, Observation = images.Observation, Dataset = DatasetName.Cifar10, Score = new() { Steps = 4 } };
         string folder = TestPaths.NewTempFolder();
         using (var run = TrainingRun.Start(folder, config, images)) run.TrainToEnd();
@@ -123,7 +121,7 @@ public class ConvGeneratorTests
     [Fact]
     public void AConvRunResumedAfterAKillEndsWithTheSameParametersAsAnUninterruptedOne()
     {
-        var images = CifarTest.Value.Select([.. Enumerable.Range(0, 100)]);
+        var images = SmallRuns.CifarTest.Value.Select([.. Enumerable.Range(0, 100)]);
         var config = SmallRuns.TinyConfig(2) with { Generator = GeneratorKind.Conv, Ngf = 2, Nz = 4, Observation = images.Observation, Dataset = DatasetName.Cifar10 };
         double[][] Parameters(Training.Trainer t) =>
             [.. t.Prior.parameters().Concat(t.Generator.parameters()).Select(p => p.detach().to(float64).data<double>().ToArray())];

@@ -1,4 +1,5 @@
 using LatentEbm.Data.Datasets;
+using LatentEbm.Data.Sources;
 using LatentEbm.Tests.Shared;
 using LatentEbm.Training.Configuration;
 
@@ -10,6 +11,16 @@ internal static class SmallRuns
     private static readonly Lazy<LabeledImages> TrainSplit = new(() => ImageDatasets.LoadSplit(TestPaths.Mnist, train: true));
 
     public static LabeledImages Mnist(int count) => TrainSplit.Value.Select([.. Enumerable.Range(0, count)]);
+
+    /// <summary>The real CIFAR-10 test split (10,000 JPEG-tree images, listed class by class), loaded once.</summary>
+    public static readonly Lazy<LabeledImages> CifarTest = new(() => new Cifar10Source(TestPaths.Cifar10).Load(DataSplit.Test));
+
+    /// <summary><paramref name="count"/> CIFAR-10 test images of every class: every 10,000/count-th from <paramref name="offset"/> (offsets below that step give disjoint sets).</summary>
+    public static LabeledImages Cifar(int count, int offset = 0)
+    {
+        int step = CifarTest.Value.Count / count;
+        return CifarTest.Value.Select([.. Enumerable.Range(0, count).Select(i => offset + i * step)]);
+    }
 
     /// <summary>A tiny model and short chains: a few seconds per epoch on one thread.</summary>
     public static TrainingConfig TinyConfig(int epochs) => new()

@@ -113,9 +113,9 @@ internal static class TrainCommand
             var config = resume ? TrainingRun.ReadConfig(folder) : requested;
             config.Validate();
             if (!resume) EnsureWritableFolder(folder);
-            var source = ImageSources.Open(config.Dataset, dataRoot, config.DataPath, config.ImageSize);
             string heldOut = config.HoldoutDigit is int d ? $", digit {d} held out" : config.HoldoutClass is string c ? $", class {c} held out" : "";
-            AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {SettingNames.Of(config.Dataset)}{heldOut} from {source.Location}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {SettingNames.Of(config.Dataset)}{heldOut} from {config.DataPath ?? dataRoot}");
+            var source = ImageSources.Open(config.Dataset, dataRoot, config.DataPath, config.ImageSize);
             var data = RunData.Load(config, source);
             // The observation spec comes from the data; a resumed run's must match the images it was trained on.
             if (!resume) config = config with { Observation = data.Train.Observation };

@@ -12,14 +12,7 @@ public class BundleTests
 {
     public BundleTests() => TorchTestSetup.Init();
 
-    private static readonly Lazy<string> Run = new(() =>
-    {
-        TorchTestSetup.Init();
-        string folder = TestPaths.NewTempFolder();
-        using var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Score = new() { Steps = 6 } }, SmallRuns.Mnist(100));
-        run.TrainToEnd();
-        return folder;
-    });
+    private static Lazy<string> Run => SmallRuns.TinyDigit4Run;
 
     private static string ExportFresh(ChainForm form = ChainForm.Loop)
     {

@@ -13,14 +13,7 @@ public class EmbeddedWeightsTests
 {
     public EmbeddedWeightsTests() => TorchTestSetup.Init();
 
-    private static readonly Lazy<string> Run = new(() =>
-    {
-        TorchTestSetup.Init();
-        string folder = TestPaths.NewTempFolder();
-        using var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(1) with { HoldoutDigit = 4, Score = new() { Steps = 6 } }, SmallRuns.Mnist(100));
-        run.TrainToEnd();
-        return folder;
-    });
+    private static Lazy<string> Run => SmallRuns.TinyDigit4Run;
 
     [Fact]
     public void AnEmbeddedBundleIsSelfContainedVerifiedTheSameWayAndComputesAsTheExternalOne()

@@ -34,4 +34,14 @@ internal static class SmallRuns
         Epochs = epochs,
         Seed = 3,
     };
+
+    /// <summary>A finished one-epoch tiny run with digit 4 held out and a 6-step test-time chain, made once per test process (the export tests' source).</summary>
+    public static readonly Lazy<string> TinyDigit4Run = new(() =>
+    {
+        TorchTestSetup.Init();
+        string folder = TestPaths.NewTempFolder();
+        using var run = Runs.TrainingRun.Start(folder, TinyConfig(1) with { HoldoutDigit = 4, Score = new() { Steps = 6 } }, Mnist(100));
+        run.TrainToEnd();
+        return folder;
+    });
 }

@@ -79,6 +79,20 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ASmallTrainingSetGetsItsPicturesInWholeRows()
+    {
+        // 20 images: reconstructions.png shows 16 in rows of 8 (it indexed past its grid before); 5 images: one row of 5.
+        foreach (int count in new[] { 20, 5 })
+        {
+            string folder = LatentEbm.Tests.Shared.TestPaths.NewTempFolder();
+            using (var run = Runs.TrainingRun.Start(folder, SmallRuns.TinyConfig(1) with { BatchSize = 5 }, SmallRuns.Mnist(count))) run.TrainToEnd();
+            using var picture = SkiaSharp.SKBitmap.Decode(Path.Combine(folder, "reconstructions.png"));
+            int columns = Math.Min(8, count), rows = 2 * (Math.Min(32, count) / columns);
+            Assert.Equal((columns * (28 * 2 + 1) + 1, rows * (28 * 2 + 1) + 1), (picture.Width, picture.Height));
+        }
+    }
+
+    [Fact]
     public void TooFewImagesForOneBatchIsAClearError()
     {
         var e = Assert.Throws<ArgumentException>(() => new Trainer(SmallRuns.TinyConfig(1), SmallRuns.Mnist(20)));

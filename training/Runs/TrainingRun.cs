@@ -186,7 +186,7 @@ public sealed class TrainingRun : IDisposable
         AtomicFile.WriteAllText(Path.Combine(Folder, "metrics.csv"), csv.ToString());
     }
 
-    /// <summary>Decoded prior samples (8x8 grid) and 32 training images beside their reconstructions.</summary>
+    /// <summary>Decoded prior samples (8x8 grid) and up to 32 training images (whole rows of up to 8) above their reconstructions.</summary>
     private void WritePictures()
     {
         using var scope = NewDisposeScope();
@@ -200,21 +200,23 @@ public sealed class TrainingRun : IDisposable
         using (no_grad())
             ImageGrid.SavePng(Path.Combine(Folder, "prior_samples.png"), Floats(model.Generator.forward(zPrior)), 64, c, h, w, columns: 8);
 
-        int shown = Math.Min(32, Train.Count);
+        // Whole rows of up to 8: 32 images, or fewer for a small training set.
+        int columns = Math.Min(8, Train.Count);
+        int shown = Math.Min(32, Train.Count) / columns * columns;
         var x = tensor(Train.Pixels.AsSpan(0, shown * size).ToArray(), [shown, c, h, w]).to(device);
         var zPost = LangevinSampler.PosteriorChain(model, x, randn([shown, Config.Nz], device: device, generator: rng) * Config.Sigma0,
             Config.PosteriorSteps, Config.PosteriorStepSize, noise);
         float[] reconstructed;
         using (no_grad()) reconstructed = Floats(model.Generator.forward(zPost));
-        // Rows alternate: 8 data images, then their 8 reconstructions.
+        // Rows alternate: a row of data images, then their reconstructions.
         var grid = new float[2 * shown * size];
         for (int i = 0; i < shown; i++)
         {
-            int row = i / 8, col = i % 8;
-            Train.Image(i).CopyTo(grid.AsSpan(((2 * row) * 8 + col) * size, size));
-            reconstructed.AsSpan(i * size, size).CopyTo(grid.AsSpan(((2 * row + 1) * 8 + col) * size, size));
+            int row = i / columns, col = i % columns;
+            Train.Image(i).CopyTo(grid.AsSpan(((2 * row) * columns + col) * size, size));
+            reconstructed.AsSpan(i * size, size).CopyTo(grid.AsSpan(((2 * row + 1) * columns + col) * size, size));
         }
-        ImageGrid.SavePng(Path.Combine(Folder, "reconstructions.png"), grid, 2 * shown, c, h, w, columns: 8);
+        ImageGrid.SavePng(Path.Combine(Folder, "reconstructions.png"), grid, 2 * shown, c, h, w, columns);
     }
 
     private static float[] Floats(Tensor t) => t.to(float32).cpu().data<float>().ToArray();

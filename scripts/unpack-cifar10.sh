@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Unpacks CIFAR-10 (the JPEG copy in ../shared/data/cifar-10-jpg.tar.gz, see ../shared/data/README.md)
 # into .cache/data/cifar-10 (or $1) after checking the archive's SHA-256; a no-op when already unpacked.
-# The archive path can be overridden with CIFAR10_ARCHIVE. Never commit the unpacked files.
+# The archive path can be overridden with CIFAR10_ARCHIVE; a missing archive is a warning (MNIST work does not need
+# it), a damaged one an error. Never commit the unpacked files.
 set -euo pipefail
 dest="${1:-.cache/data/cifar-10}"
 archive="${CIFAR10_ARCHIVE:-../shared/data/cifar-10-jpg.tar.gz}"
@@ -10,7 +11,11 @@ if [ -f "$dest/.unpacked-$expected" ]; then
   echo "CIFAR-10 already in $dest"
   exit 0
 fi
-[ -f "$archive" ] || { echo "CIFAR-10 archive not found: $archive (see ../shared/data/README.md; set CIFAR10_ARCHIVE to its path)" >&2; exit 1; }
+if [ ! -f "$archive" ]; then
+  # MNIST alone (make demo) does not need it; the CIFAR-10 tests and make cifar10 then fail naming this step.
+  echo "warning: CIFAR-10 archive not found: $archive; CIFAR-10 not unpacked (see ../shared/data/README.md; set CIFAR10_ARCHIVE to its path)" >&2
+  exit 0
+fi
 actual=$(sha256sum "$archive" | cut -d' ' -f1)
 if [ "$actual" != "$expected" ]; then
   echo "$archive is damaged: SHA-256 $actual, expected $expected" >&2

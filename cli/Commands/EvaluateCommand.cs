@@ -13,7 +13,8 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var bundle = new Option<string>("--bundle") { Description = "Model bundle folder", Required = true };
-        var dataset = new Option<string>("--dataset") { Description = "Dataset (must be the bundle's)", DefaultValueFactory = _ => "mnist" };
+        var dataset = new Option<string?>("--dataset") { Description = "Dataset; must be the bundle's (defaults to it)" };
+        var dataPath = new Option<string?>("--data-path") { Description = "Folder of the dataset's files, as given to train --data-path (image folders; a CIFAR-10 tree elsewhere)" };
         var holdout = new Option<int?>("--holdout-digit") { Description = "Held-out digit; must be the bundle's (defaults to it)" };
         var output = new Option<string>("--out") { Description = "Report folder", Required = true };
         var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
@@ -22,22 +23,26 @@ internal static class EvaluateCommand
         var record = new Option<bool>("--record") { Description = "Also write these metrics, with the epoch, seed and weighting, into the bundle's manifest.json (what make paper-table does for the bundles it ships)" };
         var anomaly = new Command("anomaly", "Anomaly detection under PAPER.md's protocol on the bundle's held-out digit and split: report.json, scores.csv, pr_curve.png, and a table beside the paper's rows.")
         {
-            bundle, dataset, holdout, output, dataRoot, seed, gpu, record,
+            bundle, dataset, dataPath, holdout, output, dataRoot, seed, gpu, record,
         };
         anomaly.SetAction(parse =>
         {
             try
             {
                 var manifest = ModelBundle.ReadManifest(parse.GetValue(bundle)!);
-                if (manifest.Training.Dataset != parse.GetValue(dataset))
-                    throw new ArgumentException($"bundle was trained on {manifest.Training.Dataset}, not {parse.GetValue(dataset)}");
-                AnsiConsole.MarkupLineInterpolated($"Scoring the test split of {manifest.Training.Dataset} (digit {manifest.Training.HoldoutDigit} held out) through the ML.NET pipeline...");
+                if (parse.GetValue(dataset) is string asked && manifest.Training.Dataset != asked)
+                    throw new ArgumentException($"bundle was trained on {manifest.Training.Dataset}, not {asked}");
+                string heldOut = manifest.Training.HoldoutDigit is int d ? $"digit {d}" : $"class {manifest.Training.HoldoutClass}";
+                AnsiConsole.MarkupLineInterpolated($"Scoring the test split of {manifest.Training.Dataset} ({heldOut} held out) through the ML.NET pipeline...");
+                string? path = parse.GetValue(dataPath) is string p ? Path.GetFullPath(p) : null;
                 var report = AnomalyEvaluationJob.Run(parse.GetValue(bundle)!, parse.GetValue(dataRoot)!, parse.GetValue(output)!,
-                    parse.GetValue(holdout), parse.GetValue(seed), parse.GetValue(gpu), parse.GetValue(record));
-                var table = new Table().AddColumns("model", $"AUPRC, digit {report.HoldoutDigit}");
-                table.Title = new TableTitle("Beside PAPER.md's table (anomaly = positive)");
-                foreach (var (model, value) in PaperRows.For(report.HoldoutDigit))
-                    table.AddRow(model, value?.ToString("F3") ?? "-");
+                    parse.GetValue(holdout), parse.GetValue(seed), parse.GetValue(gpu), parse.GetValue(record), path);
+                bool paperTable = manifest.Training.Dataset == "mnist" && manifest.Training.HoldoutDigit is not null;
+                var table = new Table().AddColumns("model", $"AUPRC, {heldOut}");
+                table.Title = new TableTitle(paperTable ? "Beside PAPER.md's table (anomaly = positive)" : "Anomaly = positive");
+                if (paperTable)
+                    foreach (var (model, value) in PaperRows.For(report.HoldoutDigit))
+                        table.AddRow(model, value?.ToString("F3") ?? "-");
                 table.AddRow($"[bold]{Markup.Escape(manifest.Name)}: pr_auc (trapezoid, the tables' metric)[/]", $"[bold]{report.PrAuc:F3}[/]");
                 table.AddRow("   average_precision (step sum)", $"{report.AveragePrecision:F3}");
                 table.AddRow("   auprc_mlnet (ML.NET's estimate: ties not grouped)", $"{report.AuprcMlnet:F3}");
@@ -61,7 +66,8 @@ internal static class EvaluateCommand
     private static Command Classifier()
     {
         var bundle = new Option<string>("--bundle") { Description = "Model bundle folder", Required = true };
-        var dataset = new Option<string>("--dataset") { Description = "Dataset (must be the bundle's)", DefaultValueFactory = _ => "mnist" };
+        var dataset = new Option<string?>("--dataset") { Description = "Dataset; must be the bundle's (defaults to it)" };
+        var dataPath = new Option<string?>("--data-path") { Description = "Folder of the dataset's files, as given to train --data-path (image folders; a CIFAR-10 tree elsewhere)" };
         var output = new Option<string>("--out") { Description = "Report folder", Required = true };
         var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var trainCount = new Option<int>("--train-count") { Description = "Images from the train split", DefaultValueFactory = _ => 10_000 };

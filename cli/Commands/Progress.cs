@@ -59,7 +59,7 @@ internal static class Progress
     public static void ShowReport(AnomalyReport report, string folder)
     {
         var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        table.Title = new TableTitle($"Anomaly detection, digit {report.HoldoutDigit} held out (anomaly = positive)");
+        table.Title = new TableTitle($"Anomaly detection, {report.HeldOut} held out (anomaly = positive)");
         if (report.Uninformative) table.AddRow("warning", "the score is constant: its AUPRC is the tie value and means nothing");
         table.AddRow("pr_auc (trapezoid, the paper's AUPRC)", $"{report.PrAuc:F4}");
         table.AddRow("average_precision (step sum)", $"{report.AveragePrecision:F4}");

@@ -169,6 +169,7 @@ internal static class TrainCommand
                     ["energy"] = [.. terms.NegativeEnergy.Select(f => -f)],
                     ["latent_norm"] = terms.LatentNormSquared,
                 });
+            if (run.Config.HoldoutClass is not null) report = report with { HoldoutClass = data.Train.ClassNames[report.HoldoutDigit] };
             report.Write(folder, data.TestAnomalyLabels!, scores);
             Progress.ShowReport(report, folder);
             return 0;

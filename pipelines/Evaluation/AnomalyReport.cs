@@ -20,8 +20,15 @@ public sealed record TermRanking(double PrAuc, double AveragePrecision, bool Uni
 /// </summary>
 public sealed record AnomalyReport
 {
-    /// <summary>The anomaly class.</summary>
+    /// <summary>The anomaly class's index (the digit for MNIST).</summary>
     public int HoldoutDigit { get; init; }
+
+    /// <summary>The anomaly class's name when it was held out by name (<c>--holdout-class</c>), else null.</summary>
+    public string? HoldoutClass { get; init; }
+
+    /// <summary>"digit 4" or "class cat", for tables and titles.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string HeldOut => HoldoutClass is null ? $"digit {HoldoutDigit}" : $"class {HoldoutClass}";
 
     /// <summary>Area under the PR curve, trapezoid between distinct thresholds (sklearn <c>auc(recall, precision)</c>).</summary>
     public double PrAuc { get; init; }

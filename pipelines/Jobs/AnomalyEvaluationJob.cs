@@ -83,21 +83,23 @@ public static class AnomalyEvaluationJob
             ["bundle"] = bundle,
             ["metrics_note"] = "pr_auc: trapezoid area under precision-recall between distinct thresholds, ties grouped (scikit-learn auc(recall, precision), the paper's tables); average_precision: step sum (average_precision_score); auprc_mlnet: ML.NET EvaluateNonCalibrated, a trapezoid over rows without grouping ties, sampled above 100,000 rows, so it can differ",
         });
+        if (manifest.Training.HoldoutClass is not null) report = report with { HoldoutClass = all.ClassNames[digit] };
         Directory.CreateDirectory(outFolder);
         report.Write(outFolder, labels, scores);
-        if (record) RecordInManifest(bundle, manifest, report);
+        if (record) RecordInManifest(bundle, manifest, report, dataPath);
         var (recall, precision) = AnomalyRankingMetrics.Curve(labels, scores);
         PrCurvePlot.Save(Path.Combine(outFolder, "pr_curve.png"), recall, precision, report.Prevalence,
-            $"{manifest.Name}: digit {digit} held out, pr_auc {report.PrAuc:F3}");
+            $"{manifest.Name}: {(manifest.Training.HoldoutDigit is not null ? $"digit {digit}" : $"class {all.ClassNames[digit]}")} held out, pr_auc {report.PrAuc:F3}");
         return report;
     }
 
     /// <summary>Replaces the manifest's <c>metrics</c> with this evaluation's, atomically.</summary>
-    private static void RecordInManifest(string bundle, BundleManifest manifest, AnomalyReport report)
+    private static void RecordInManifest(string bundle, BundleManifest manifest, AnomalyReport report, string? dataPath)
     {
         var metrics = new Dictionary<string, object?>
         {
-            ["holdout_digit"] = report.HoldoutDigit,
+            ["holdout_digit"] = manifest.Training.HoldoutDigit,
+            ["holdout_class"] = manifest.Training.HoldoutClass,
             ["pr_auc"] = report.PrAuc,
             ["average_precision"] = report.AveragePrecision,
             ["auroc"] = report.Auroc,
@@ -110,7 +112,7 @@ public static class AnomalyEvaluationJob
             ["chain_seed"] = report.Score["chain_seed"],
             ["test_chain_steps"] = report.Score["test_chain_steps"],
             ["test_chain_noise"] = report.Score["test_chain_noise"],
-            ["measured_by"] = $"latent-ebm evaluate anomaly --bundle {bundle} --seed {report.Score["chain_seed"]} --record (ML.NET ScoreLatentEbmAnomaly on ONNX Runtime, {report.Score["execution"]})",
+            ["measured_by"] = $"latent-ebm evaluate anomaly --bundle {bundle}{(dataPath is null ? "" : $" --data-path {dataPath}")} --seed {report.Score["chain_seed"]} --record (ML.NET ScoreLatentEbmAnomaly on ONNX Runtime, {report.Score["execution"]})",
         };
         var updated = manifest with { Metrics = metrics.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value)) };
         AtomicFile.WriteAllText(Path.Combine(bundle, ModelBundle.ManifestFile), JsonSerializer.Serialize(updated, BundleManifest.JsonOptions));

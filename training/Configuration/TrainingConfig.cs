@@ -22,6 +22,9 @@ public sealed record TrainingConfig
     /// <summary>Height and width that image-folder images are resized and centre-cropped to (64: CelebA-64). Other sources have their own size.</summary>
     public int ImageSize { get; init; } = 64;
 
+    /// <summary>The largest <see cref="ImageSize"/>: a split is one float array, so big images leave few of them.</summary>
+    public const int MaxImageSize = 1024;
+
     /// <summary>
     /// The observations the model is trained on (kind, <c>[C, H, W]</c>, range): set from the data when a run
     /// starts; configs written before it existed mean MNIST's <c>[1, 28, 28]</c> on [-1, 1].
@@ -155,7 +158,7 @@ public sealed record TrainingConfig
         Known("dataset", Dataset); Known("prior", Prior); Known("chain_precision", ChainPrecision);
         Known("prior_activation", PriorActivation); Known("generator", Generator);
         if (Dataset == DatasetName.ImageFolder && string.IsNullOrWhiteSpace(DataPath)) throw new ArgumentException("dataset image-folder needs data_path (--data-path): a folder with one subfolder per class");
-        if (ImageSize < 4) throw new ArgumentException($"image_size must be at least 4, got {ImageSize}");
+        if (ImageSize is < 4 or > MaxImageSize) throw new ArgumentException($"image_size (--image-size) must be 4..{MaxImageSize}, got {ImageSize}");
         if (Observation is null) throw new ArgumentException("observation is missing");
         Observation.Validate();
         if (!(ValidationFraction is >= 0 and < 0.5)) throw new ArgumentException($"validation_fraction must lie in [0, 0.5), got {ValidationFraction}");
@@ -167,7 +170,7 @@ public sealed record TrainingConfig
         if (HoldoutClass is not null && string.IsNullOrWhiteSpace(HoldoutClass)) throw new ArgumentException("holdout_class must name a class or give its index");
         Positive("nz", Nz); Positive("prior_hidden", PriorHidden);
         if (GeneratorHidden.Length == 0 || GeneratorHidden.Any(h => h <= 0)) throw new ArgumentException("generator_hidden must list positive widths");
-        Positive("ngf", Ngf);
+        if (Ngf < 1) throw new ArgumentException($"ngf (--ngf) must be at least 1, got {Ngf}");
         if (Generator == GeneratorKind.Conv) Model.ConvGenerator.Plan(Observation.Height, Observation.Width);
         if (Generator == GeneratorKind.Conv && ChainPrecision == ChainPrecision.Bfloat16) throw new ArgumentException("chain_precision bfloat16 is for the mlp generator; the conv generator's chains run in float32");
         if (PriorSteps < 0 || PosteriorSteps < 0) throw new ArgumentException("chain lengths must be non-negative");

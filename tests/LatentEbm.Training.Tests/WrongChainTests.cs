@@ -61,7 +61,7 @@ public class WrongChainTests
         Assert.Equal(BundleVerifier.Version, verification.VerifierVersion);
         Assert.Equal(result.Checks.Count, verification.Checks.Length);
         Assert.All(verification.Checks, c => Assert.True(c.RelativeError <= c.Tolerance && c.RelativeError >= 0, $"{c.Graph} {c.Quantity}"));
-        Assert.Contains(verification.Checks, c => c.Graph == BundleRoles.PosteriorLangevin && c.Quantity.Contains("(every row)"));
+        Assert.Contains(verification.Checks, c => c.Graph == BundleRoles.PosteriorLangevin && c.Quantity.Contains($"at step size {BundleVerifier.SmallStepSize}"));
     }
 
     private static ExportResult Export(string bundle, string role, Fault fault) =>

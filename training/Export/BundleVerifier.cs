@@ -20,8 +20,9 @@ public sealed record ParityCheck(string Graph, string Quantity, int Batch, doubl
 
 /// <summary>
 /// Proves a bundle against the TorchSharp model it came from: ONNX Runtime (CPU) runs every graph
-/// at each batch size, and f, ∇f (autograd), the decoder, the anomaly score and one Langevin step
-/// with the same noise must match within relative error 1e-5. The shipped K-step chain graphs (Loop or
+/// at each batch size, and f, ∇f (autograd), the decoder and the anomaly score must match TorchSharp within
+/// relative error 1e-5, and one Langevin step with the same noise a float64 step within 1e-5 on
+/// <see cref="StepRowShare"/> of the rows. The shipped K-step chain graphs (Loop or
 /// unrolled) run against a float64 TorchSharp chain twice: at step size 0.01, where the chain is far
 /// from chaotic, every row within 1e-4; and at the model's own step size, where float32 rounding compounds over
 /// K steps (the posterior drift carries a 1/sigma² factor), within max(1e-3, 4 x the error of
@@ -37,9 +38,21 @@ public static class BundleVerifier
     /// <summary>
     /// Version of these checks, recorded in every manifest. 2: the small-step chain bound holds on every
     /// row; tests prove that wrong chains (drift scaled, noise before the drift, K - 1 steps, the
-    /// reference-prior term dropped, sigma for sigma²) fail.
+    /// reference-prior term dropped, sigma for sigma²) fail. 3: the one-step check is against float64 (it was
+    /// against TorchSharp's float32 step), and it and the small-step chain check hold on <see cref="StepRowShare"/>
+    /// of the rows.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
+
+    /// <summary>
+    /// Share of rows that must meet the one-step bound (<see cref="SingleTolerance"/>) and the small-step whole-chain
+    /// bound (<see cref="SmallStepChainTolerance"/>), each against float64. Not every row: ∇_z through a LeakyReLU
+    /// network jumps where a pre-activation crosses 0, and float32 rounding puts a few of the millions of pre-activations
+    /// of a conv generator at batch 256 on the other side of it (CIFAR-10, ngf 16: one step of TorchSharp's float32
+    /// chain moved the worst row by 4.8e-3 of max |z| when oneDNN's kernels changed, while the decoder matched to 1e-6).
+    /// A wrong formula moves every row, and small batches (below 50 rows) are still held to every row.
+    /// </summary>
+    public const double StepRowShare = 0.98;
 
     /// <summary>Bound for single evaluations and one Langevin step.</summary>
     public const double SingleTolerance = 1e-5;
@@ -125,7 +138,10 @@ public static class BundleVerifier
                         : [zIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])];
                     if (k == 1)
                     {
-                        Check(checks, role, "z after one step", b, Run(posterior ? oneStepPosterior : oneStepPrior, inputs), Chain(model, float32), SingleTolerance);
+                        var step64 = Chain(model64, float64);
+                        float[] oneStep = Run(posterior ? oneStepPosterior : oneStepPrior, inputs), step64Values = Floats(step64);
+                        Check(checks, role, $"z after one step vs float64 ({StepRowShare:P0} of rows)", b, oneStep, step64, SingleTolerance,
+                            RowQuantile(Floats(Chain(model, float32)), step64Values, nz, 1.0), RowQuantile(oneStep, step64Values, nz, StepRowShare));
                         continue;
                     }
                     var reference = Chain(model64, float64);
@@ -143,8 +159,8 @@ public static class BundleVerifier
                         : LangevinSampler.PriorChain(model64, z.to(float64), k, SmallStepSize, new ScriptedNoise(noise.to(float64)));
                     inputs[^1] = ("step_size", [(float)SmallStepSize], []);
                     float[] small = bundle.Run(role, inputs)["z_out"].Data;
-                    Check(checks, role, $"z after {k} steps at step size {SmallStepSize} vs float64 (every row)", b, small,
-                        smallReference, SmallStepChainTolerance, error: RowQuantile(small, Floats(smallReference), nz, 1.0));
+                    Check(checks, role, $"z after {k} steps at step size {SmallStepSize} vs float64 ({StepRowShare:P0} of rows)", b, small,
+                        smallReference, SmallStepChainTolerance, error: RowQuantile(small, Floats(smallReference), nz, StepRowShare));
                 }
             }
         }

@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
         return bench;
     }
 
@@ -186,6 +186,49 @@ internal static class BenchCommand
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;
+        });
+        return command;
+    }
+
+    private static Command MlNetBench()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle", DefaultValueFactory = _ => "models/mnist-digit4" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (the test images of the bundle's dataset)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var count = new Option<int>("--images") { Description = "Images scored in the timed pass", DefaultValueFactory = _ => 2000 };
+        var report = new Option<string?>("--report") { Description = "Also write the result as a Markdown section of this file" };
+        var command = new Command("mlnet", "Anomaly scoring throughput through the ML.NET estimator ScoreLatentEbmAnomaly (the evaluation job's path): images per second.")
+        {
+            bundle, dataDir, count, report,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(bundle)!;
+            try
+            {
+                var manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(path);
+                var test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(manifest.Training.Dataset), parse.GetValue(dataDir)!)
+                    .Load(LatentEbm.Data.Sources.DataSplit.Test);
+                int n = Math.Min(parse.GetValue(count), test.Count);
+                if (n < 1) return Fail("--images must be at least 1");
+                var (perSecond, seconds) = LatentEbm.Pipelines.Benchmarks.MlNetScoringBenchmark.Run(path, test.Pixels, test.PixelsPerImage, n);
+                int steps = manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PosteriorLangevin).Steps ?? 0;
+                string md = new StringBuilder()
+                    .AppendLine($"## ML.NET anomaly scoring: {path}")
+                    .AppendLine()
+                    .AppendLine($"Command: `./latent-ebm bench mlnet --bundle {path} --images {n}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. `ScoreLatentEbmAnomaly` on ONNX Runtime (CPU, its default threads) over {n} test images of {manifest.Training.Dataset} ({string.Join("x", manifest.Model.ImageShape)}), a {steps}-step posterior chain per image, after a 100-image warm-up: **{perSecond:F0} images/s** ({seconds:F1} s).")
+                    .ToString();
+                AnsiConsole.MarkupLineInterpolated($"{path}: {perSecond:F0} images/s through ML.NET ({n} images, {seconds:F1} s)");
+                if (parse.GetValue(report) is string file)
+                {
+                    MarkdownSections.Replace(file, $"mlnet-{manifest.Training.Dataset}", md);
+                    AnsiConsole.MarkupLineInterpolated($"Written to {file}");
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException or ArgumentException or InvalidOperationException)
+            {
+                return Fail(e.Message);
+            }
         });
         return command;
     }

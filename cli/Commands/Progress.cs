@@ -14,7 +14,11 @@ internal static class Progress
         int perEpoch = run.Trainer.IterationsPerEpoch;
         long total = (long)perEpoch * run.Config.Epochs;
         long done = (long)perEpoch * run.Trainer.EpochsCompleted;
-        if (done >= total) return;
+        if (done >= total)
+        {
+            run.TrainToEnd(cancellation: cancellation); // nothing to train; writes the pictures if they are missing
+            return;
+        }
         var started = DateTime.UtcNow;
         long startIteration = done;
         NewProgress().Start(ctx =>

@@ -87,7 +87,20 @@ public static class Cifar10Report
                           $"worst error {manifest.Verification?.Checks.Max(c => c.RelativeError / c.Tolerance):P0} of its bound).");
             md.AppendLine();
         }
-        md.AppendLine("Pictures: each run folder's `prior_samples.png` and `reconstructions.png`.");
+        md.AppendLine("## Pictures").AppendLine();
+        foreach (var r in rows)
+        {
+            string prior = r.Config["prior"]?.ToString() ?? "run";
+            foreach (var picture in new[] { "prior_samples", "reconstructions" })
+            {
+                string source = Path.Combine(r.Folder, picture + ".png");
+                if (!File.Exists(source)) continue;
+                string name = $"cifar10-{prior}-{picture.Replace('_', '-')}.png";
+                Directory.CreateDirectory(outFolder);
+                File.Copy(source, Path.Combine(outFolder, name), overwrite: true);
+                md.AppendLine($"- {prior} prior, {picture.Replace('_', ' ')} (`{r.Folder}/{picture}.png`): ![{prior} {picture.Replace('_', ' ')}]({name})");
+            }
+        }
 
         Directory.CreateDirectory(outFolder);
         AtomicFile.WriteAllText(Path.Combine(outFolder, "cifar10.md"), md.ToString());

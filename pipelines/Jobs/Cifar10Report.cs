@@ -62,6 +62,9 @@ public static class Cifar10Report
                           $"sigma {c["sigma"]}, sigma0 {c["sigma0"]}, learning rates {c["prior_learning_rate"]} (prior) and {c["generator_learning_rate"]} (generator), seed {c["seed"]}; " +
                           $"{r.Epochs} epochs of {r.Iterations} iterations on {Text(r.Quality, "train_images") ?? "the 50,000 training"} images in {r.TrainSeconds:F0} s ({r.SecondsPerIteration:F2} s per iteration).");
         }
+        if (rows.Count > 0)
+            md.AppendLine($"- Training wall time: {rows.Max(r => r.TrainSeconds):F0} s for the longest run (the runs train at once); " +
+                          $"the feature classifier's training {Number(card?["train_seconds"], "F0")} s (its card); export and the sample-quality measurements are in the budget line above.");
         if (card is not null)
             md.AppendLine($"- Feature classifier (`{classifier}`): {card["architecture"]}, {card["feature_dimension"]} features, " +
                           $"test accuracy {Number(card["test_accuracy"], "F4")} on the 10,000 CIFAR-10 test images, trained by the product ({card["epochs"]} epochs, seed {card["seed"]}).");
@@ -70,7 +73,7 @@ public static class Cifar10Report
         md.AppendLine($"- Not comparable with published numbers: the features are a small classifier's, not Inception's (PAPER.md's LEBM CIFAR-10 FID, {PublishedLebmFid}, is Inception FID on 50,000 samples); the pixels are a JPEG re-encode; the networks are narrower and trained for far fewer epochs than the paper's (CPU budget). One seed per prior: no interval, so no verdict.");
         md.AppendLine();
         md.AppendLine("## Results").AppendLine();
-        md.AppendLine("| prior | epochs | train seconds | test reconstruction MSE | Fréchet distance | KID (× 10³) | data floor: Fréchet | data floor: KID (× 10³) | samples |");
+        md.AppendLine("| prior | epochs | train seconds | test reconstruction MSE | Fréchet distance | KID | data floor: Fréchet | data floor: KID | samples |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
@@ -155,7 +158,7 @@ public static class Cifar10Report
 
     private static string Kid(JsonNode? mean, JsonNode? std) =>
         mean is JsonValue m && m.TryGetValue(out double mv)
-            ? (std is JsonValue s && s.TryGetValue(out double sv) ? $"{1e3 * mv:F2} ± {1e3 * sv:F2}" : $"{1e3 * mv:F2}")
+            ? (std is JsonValue s && s.TryGetValue(out double sv) ? $"{mv:F4} ± {sv:F4}" : $"{mv:F4}")
             : "-";
 
     private static string? Text(JsonObject o, string name) => o[name]?.ToString();

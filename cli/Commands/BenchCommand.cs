@@ -322,7 +322,7 @@ internal static class BenchCommand
             var results = await LatentEbm.Server.Benchmarks.ServeBenchmark.Run(options, parse.GetValue(model)!, images, levels, parse.GetValue(perClient));
             var table = new Table().AddColumns("endpoint", "micro-batching", "clients", "requests", "req/s", "p50 ms", "p99 ms");
             var md = new StringBuilder()
-                .AppendLine($"## HTTP service: {parse.GetValue(model)}, samples (16 decoded) and scores (8 MNIST images)")
+                .AppendLine($"## HTTP service: {parse.GetValue(model)}, samples (16 decoded) and scores (8 {dataset} test images)")
                 .AppendLine()
                 .AppendLine($"Command: `./latent-ebm bench serve --requests-per-client {parse.GetValue(perClient)}`; {Environment.ProcessorCount}-core machine, CPU provider, loopback, {DateTime.UtcNow:yyyy-MM-dd}; batching waits {options.BatchWaitMilliseconds} ms.")
                 .AppendLine()

@@ -66,8 +66,7 @@ internal static class EvaluateCommand
     private static Command Classifier()
     {
         var bundle = new Option<string>("--bundle") { Description = "Model bundle folder", Required = true };
-        var dataset = new Option<string?>("--dataset") { Description = "Dataset; must be the bundle's (defaults to it)" };
-        var dataPath = new Option<string?>("--data-path") { Description = "Folder of the dataset's files, as given to train --data-path (image folders; a CIFAR-10 tree elsewhere)" };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset (must be the bundle's; the classifier job reads the MNIST family)", DefaultValueFactory = _ => "mnist" };
         var output = new Option<string>("--out") { Description = "Report folder", Required = true };
         var dataRoot = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var trainCount = new Option<int>("--train-count") { Description = "Images from the train split", DefaultValueFactory = _ => 10_000 };

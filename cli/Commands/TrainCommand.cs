@@ -97,6 +97,8 @@ internal static class TrainCommand
                     Weights = parse.GetValue(scoreWeights),
                 },
             };
+            if (parse.GetResult(imageSize) is { Implicit: false } && config.Dataset != DatasetName.ImageFolder)
+                Console.Error.WriteLine($"warning: --image-size applies to image-folder only; {SettingNames.Of(config.Dataset)} images keep their own size");
             // On a worker thread, so that Ctrl-C (SIGINT/SIGTERM) reaches the cancellation token while training runs.
             return Task.Run(() => Run(config, parse.GetValue(output)!, parse.GetValue(resume), parse.GetValue(epochs),
                 parse.GetValue(dataRoot)!, parse.GetValue(threads), cancellation), CancellationToken.None);

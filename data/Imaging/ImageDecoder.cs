@@ -141,7 +141,15 @@ public static class ImageDecoder
     private static SKCodec Codec(string name, byte[] bytes)
     {
         var codec = SKCodec.Create(new SKMemoryStream(bytes));
-        if (codec is null) throw new DataFormatException(name, "is not a PNG or JPEG image (no decoder recognises it)");
+        if (codec is null)
+        {
+            // A file cut inside its header still starts with the format's signature.
+            bool png = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']);
+            bool jpeg = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]);
+            throw new DataFormatException(name, png || jpeg
+                ? $"is truncated or corrupt (a {(png ? "PNG" : "JPEG")} signature, but no decodable image header)"
+                : "is not a PNG or JPEG image (no decoder recognises it)");
+        }
         var format = codec.EncodedFormat;
         if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
         {

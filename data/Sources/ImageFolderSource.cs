@@ -14,6 +14,9 @@ public sealed class ImageFolderSource : IImageSource
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
 
+    /// <summary>Image files this source does not read: an error naming the file rather than a silent skip. Other files (notes, metadata) are ignored.</summary>
+    private static readonly string[] OtherImageExtensions = [".bmp", ".gif", ".webp", ".tif", ".tiff", ".ico", ".heic", ".avif"];
+
     /// <summary>Reads <paramref name="root"/> as <c>[channels, size, size]</c> images.</summary>
     /// <param name="root">The folder.</param>
     /// <param name="size">Output height and width (e.g. 64 for CelebA-64, 32 for CIFAR-10).</param>
@@ -62,9 +65,18 @@ public sealed class ImageFolderSource : IImageSource
         for (int c = 0; c < classes.Length; c++)
         {
             string classFolder = Path.Combine(folder, Path.GetFileName(classes[c]));
-            if (!Directory.Exists(classFolder)) continue;
-            foreach (var file in Directory.GetFiles(classFolder).Where(IsImage).Order(StringComparer.Ordinal))
-                files.Add((file, (byte)c));
+            if (!Directory.Exists(classFolder)) continue; // a class without test images
+            int before = files.Count;
+            foreach (var file in Directory.GetFiles(classFolder).Order(StringComparer.Ordinal))
+            {
+                string extension = Path.GetExtension(file).ToLowerInvariant();
+                if (Extensions.Contains(extension)) files.Add((file, (byte)c));
+                else if (OtherImageExtensions.Contains(extension))
+                    throw new DataFormatException(file, $"is a {extension[1..].ToUpperInvariant()} file; PNG and JPEG are supported (convert it, or move it out of the class folder)");
+            }
+            // An empty class would still take an index and shift the later ones (--holdout-class by index).
+            if (split == DataSplit.Train && files.Count == before)
+                throw new DataFormatException(classFolder, "holds no PNG or JPEG image; every class subfolder of the training images must hold some (the subfolders are the classes, in ordinal order)");
         }
         if (files.Count == 0) throw new DataFormatException(folder, "holds no PNG or JPEG image in its class subfolders");
         var labels = files.Select(f => f.Label).ToArray();
@@ -85,26 +97,23 @@ public sealed class ImageFolderSource : IImageSource
 
     private void DecodeFile(string path, Span<float> destination)
     {
+        byte[] bytes;
+        try
         {
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(path);
-            }
-            catch (IOException e) when (e is not FileNotFoundException)
-            {
-                throw new DataFormatException(path, $"cannot be read ({e.Message})", e);
-            }
-            ImageDecoder.Decode(path, bytes, Channels, Size, Size, destination);
+            bytes = File.ReadAllBytes(path);
         }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new DataFormatException(path, $"cannot be read ({e.Message})", e);
+        }
+        ImageDecoder.Decode(path, bytes, Channels, Size, Size, destination);
     }
-
-    private static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     private static string[] ClassFolders(string folder)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"image folder {folder} does not exist");
-        string[] classes = [.. Directory.GetDirectories(folder).Order(StringComparer.Ordinal)];
+        // Hidden folders (.ipynb_checkpoints, .git) are not classes.
+        string[] classes = [.. Directory.GetDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal)];
         if (classes.Length == 0)
             throw new DataFormatException(folder, "has no class subfolders (expected one subfolder per class holding PNG or JPEG files)");
         return classes;

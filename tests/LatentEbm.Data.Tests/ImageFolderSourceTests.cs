@@ -220,6 +220,7 @@ public class ImageFolderSourceTests
     [InlineData("text named png", "is not a PNG or JPEG image (no decoder recognises it)")]
     [InlineData("bmp named jpg", "is a Bmp image; PNG and JPEG are supported")]
     [InlineData("empty file", "is not a PNG or JPEG image (no decoder recognises it)")]
+    [InlineData("jpeg cut in its header", "is truncated or corrupt (a JPEG signature, but no decodable image header)")]
     public void DamagedImagesAreRefusedNamingTheFile(string damage, string expected)
     {
         WriteTree(root, ("good", "0.png", 8, 8, (1, 2, 3)));
@@ -233,6 +234,7 @@ public class ImageFolderSourceTests
             "text named png" => ("bad.png", "this is not an image"u8.ToArray()),
             "bmp named jpg" => ("bad.jpg", Bmp2x2()),
             "empty file" => ("bad.png", Array.Empty<byte>()),
+            "jpeg cut in its header" => ("bad.jpg", jpeg[..40]),
             _ => throw new ArgumentException(damage),
         };
         string path = TestImages.Write(Path.Combine(root, "good", file), bytes);
@@ -270,8 +272,20 @@ public class ImageFolderSourceTests
         Directory.CreateDirectory(Path.Combine(root, "empty-class"));
         File.WriteAllText(Path.Combine(root, "empty-class", "readme.txt"), "no images here");
         error = Assert.Throws<DataFormatException>(() => new ImageFolderSource(root, 8).Load(DataSplit.Train));
-        Assert.Equal(root, error.FilePath);
-        Assert.Contains("holds no PNG or JPEG image in its class subfolders", error.Message);
+        Assert.Equal(Path.Combine(root, "empty-class"), error.FilePath);
+        Assert.Contains("holds no PNG or JPEG image; every class subfolder", error.Message);
+        // Beside a class with images, an empty class is still refused: it would shift the later class indices.
+        WriteTree(root, ("full", "0.png", 8, 8, (1, 2, 3)));
+        error = Assert.Throws<DataFormatException>(() => new ImageFolderSource(root, 8).Load(DataSplit.Train));
+        Assert.Equal(Path.Combine(root, "empty-class"), error.FilePath);
+        Directory.Delete(Path.Combine(root, "empty-class"), recursive: true);
+        // A hidden folder is not a class; an image format this source does not read is an error naming the file.
+        Directory.CreateDirectory(Path.Combine(root, ".ipynb_checkpoints"));
+        Assert.Equal(["full"], new ImageFolderSource(root, 8).Load(DataSplit.Train).ClassNames);
+        string bmp = TestImages.Write(Path.Combine(root, "full", "1.bmp"), Bmp2x2());
+        error = Assert.Throws<DataFormatException>(() => new ImageFolderSource(root, 8).Load(DataSplit.Train));
+        Assert.Equal(bmp, error.FilePath);
+        Assert.Contains("is a BMP file; PNG and JPEG are supported", error.Message);
         Assert.Throws<DirectoryNotFoundException>(() => new ImageFolderSource(Path.Combine(root, "absent"), 8).Load(DataSplit.Train));
     }
 

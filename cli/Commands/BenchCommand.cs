@@ -252,10 +252,9 @@ internal static class BenchCommand
             try
             {
                 // The test split of the dataset the bundle was trained on (MNIST for the default bundle, CIFAR-10 for models/cifar10-conv).
-                var dataset = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!).Training.Dataset;
-                test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(dataset), parse.GetValue(dataDir)!)
-                    .Load(LatentEbm.Data.Sources.DataSplit.Test);
                 manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!);
+                test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(manifest.Training.Dataset), parse.GetValue(dataDir)!)
+                    .Load(LatentEbm.Data.Sources.DataSplit.Test);
             }
             catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException)
             {

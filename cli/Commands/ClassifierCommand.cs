@@ -44,7 +44,7 @@ internal static class ClassifierCommand
             {
                 if (parse.GetValue(threads) < 1 || parse.GetValue(epochs) is < 1) throw new ArgumentException("--threads and --epochs must be at least 1");
                 TorchSharp.torch.set_num_threads(parse.GetValue(threads));
-                var name = parse.GetValue(dataset);
+                var name = parse.GetSetting<DatasetName>(dataset);
                 var source = ImageSources.Open(name, parse.GetValue(dataRoot)!, parse.GetValue(dataPath) is string path ? Path.GetFullPath(path) : null, parse.GetValue(imageSize));
                 AnsiConsole.MarkupLineInterpolated($"[bold]Loading[/] {SettingNames.Of(name)} from {source.Location}");
                 var trainImages = source.Load(DataSplit.Train);

@@ -3,31 +3,21 @@ using LatentEbm.Data.Sources;
 
 namespace LatentEbm.Cli.Commands;
 
-/// <summary>Command-line options for enum settings, written as in config.json (<see cref="SettingNames"/>).</summary>
+/// <summary>
+/// Command-line options for enum settings, taking and showing the names written in config.json
+/// (<see cref="SettingNames"/>): <c>--dataset cifar-10</c>, help's <c>[default: mnist]</c>.
+/// </summary>
 internal static class SettingOption
 {
-    /// <summary>An option <paramref name="name"/> taking one of <typeparamref name="T"/>'s written names.</summary>
-    public static Option<T> Create<T>(string name, string description, T defaultValue) where T : struct, Enum
+    /// <summary>An option <paramref name="name"/> taking one of <typeparamref name="T"/>'s written names; read it with <see cref="GetSetting{T}"/>.</summary>
+    public static Option<string> Create<T>(string name, string description, T defaultValue) where T : struct, Enum
     {
-        var option = new Option<T>(name)
-        {
-            Description = description,
-            DefaultValueFactory = _ => defaultValue,
-            CustomParser = result =>
-            {
-                string token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-                try
-                {
-                    return SettingNames.Parse<T>(token);
-                }
-                catch (ArgumentException e)
-                {
-                    result.AddError($"{name}: {e.Message}");
-                    return defaultValue;
-                }
-            },
-        };
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => SettingNames.Of(defaultValue) };
         option.AcceptOnlyFromAmong(SettingNames.All<T>());
         return option;
     }
+
+    /// <summary>The setting an option of <see cref="Create{T}"/> was given (or its default).</summary>
+    public static T GetSetting<T>(this ParseResult parse, Option<string> option) where T : struct, Enum =>
+        SettingNames.Parse<T>(parse.GetValue(option)!);
 }

@@ -51,7 +51,7 @@ internal static class TrainCommand
         var chainPrecision = SettingOption.Create("--chain-precision", "float32, or bfloat16 for the MLP generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", defaults.ChainPrecision);
         var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out (never trained on) to calibrate the standardized score; 0 trains on all of them, as the paper", DefaultValueFactory = _ => defaults.ValidationFraction };
 
-        var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit, evaluate anomaly detection (report.json, scores.csv).")
+        var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit or --holdout-class, evaluate anomaly detection (report.json, scores.csv).")
         {
             dataset, dataPath, imageSize, holdout, holdoutClass, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, generator, ngf,
             batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction,
@@ -67,17 +67,17 @@ internal static class TrainCommand
             }
             var config = defaults with
             {
-                Dataset = parse.GetValue(dataset),
+                Dataset = parse.GetSetting<DatasetName>(dataset),
                 DataPath = parse.GetValue(dataPath) is string path ? Path.GetFullPath(path) : null,
                 ImageSize = parse.GetValue(imageSize),
                 HoldoutDigit = parse.GetValue(holdout),
                 HoldoutClass = parse.GetValue(holdoutClass),
-                Generator = parse.GetValue(generator),
+                Generator = parse.GetSetting<GeneratorKind>(generator),
                 Ngf = parse.GetValue(ngf),
                 Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
                 Seed = parse.GetValue(seed),
                 Nz = parse.GetValue(nz),
-                PriorActivation = parse.GetValue(priorActivation),
+                PriorActivation = parse.GetSetting<PriorActivation>(priorActivation),
                 BatchSize = parse.GetValue(batch),
                 PriorSteps = parse.GetValue(k0),
                 PriorStepSize = parse.GetValue(s0),
@@ -87,14 +87,14 @@ internal static class TrainCommand
                 PriorLearningRate = parse.GetValue(priorLr),
                 GeneratorLearningRate = parse.GetValue(generatorLr),
                 Device = parse.GetValue(device)!,
-                Prior = parse.GetValue(prior),
-                ChainPrecision = parse.GetValue(chainPrecision),
+                Prior = parse.GetSetting<PriorKind>(prior),
+                ChainPrecision = parse.GetSetting<ChainPrecision>(chainPrecision),
                 ValidationFraction = parse.GetValue(validationFraction),
                 Score = defaults.Score with
                 {
                     Steps = parse.GetValue(scoreSteps),
                     Noise = parse.GetValue(scoreNoise),
-                    Weights = parse.GetValue(scoreWeights),
+                    Weights = parse.GetSetting<ScoreWeighting>(scoreWeights),
                 },
             };
             if (parse.GetResult(imageSize) is { Implicit: false } && config.Dataset != DatasetName.ImageFolder)

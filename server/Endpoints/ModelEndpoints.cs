@@ -30,14 +30,10 @@ public static class ModelEndpoints
                 RequestReader.Only(body, "count", "seed", "decode");
                 int count = RequestReader.Int(body, "count", 16, 1, options.MaxSamples);
                 int seed = RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue);
-                bool png = http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase));
+                bool png = AcceptsPng(http);
                 bool decode = png || RequestReader.Bool(body, "decode", true);
                 var sample = await batchers.Samples(new SampleRequest(count, seed), ct);
-                if (png)
-                {
-                    int[] shape = model.Manifest.Model.ImageShape;
-                    return Results.File(ImageGrid.EncodePng(sample.Images!, count, shape[0], shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
-                }
+                if (png) return Png(model, sample.Images!, count);
                 return Ok(() => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null }, sample.Latents, sample.Images!);
             }));
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
@@ -52,6 +48,7 @@ public static class ModelEndpoints
             {
                 var request = await Images(http.Request, id, batchers.Model, options, ct);
                 var images = await batchers.Reconstructions(request, ct);
+                if (AcceptsPng(http) && images.All(float.IsFinite)) return Png(batchers.Model, images, request.Count);
                 return Ok(() => new { images = Rows(images, batchers.Model.PixelsPerImage) }, images);
             }));
         compute.MapPost("/scores", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
@@ -61,6 +58,17 @@ public static class ModelEndpoints
                 var scores = await batchers.Scores(request, ct);
                 return Ok(() => new { scores }, scores);
             }));
+    }
+
+    /// <summary>Whether the client asked for a PNG (<c>Accept: image/png</c>) rather than JSON.</summary>
+    private static bool AcceptsPng(HttpContext http) =>
+        http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary><paramref name="count"/> images <c>[C, H, W]</c> of the model as one PNG grid, 8 a row, grey or colour by C.</summary>
+    private static IResult Png(LatentEbmInference model, float[] images, int count)
+    {
+        int[] shape = model.Manifest.Model.ImageShape;
+        return Results.File(ImageGrid.EncodePng(images, count, shape[0], shape[1], shape[2], columns: Math.Min(count, 8)), "image/png");
     }
 
     /// <summary>200 with the body, unless the model produced NaN or infinity (a model fault: 500 problem+json, not a broken JSON writer).</summary>

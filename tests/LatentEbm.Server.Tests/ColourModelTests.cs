@@ -54,6 +54,26 @@ public class ColourModelTests(ServerFixture server) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task ReconstructionsComeBackAsAPngWhenAskedFor()
+    {
+        string[] files = TestJpegs(3);
+        using var multipart = new MultipartFormDataContent();
+        foreach (var file in files)
+        {
+            var part = new ByteArrayContent(File.ReadAllBytes(file));
+            part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+            multipart.Add(part, "images", Path.GetFileName(file));
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{Model}/reconstructions") { Content = multipart };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("image/png"));
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        using var bitmap = SKBitmap.Decode(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal((3 * (32 * 2 + 1) + 1, 32 * 2 + 2), (bitmap.Width, bitmap.Height)); // one row of three 32x32 images, doubled
+    }
+
+    [Fact]
     public async Task PriorSamplesComeBackAsAColourGrid()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{Model}/samples") { Content = JsonContent.Create(new { count = 4, seed = 1 }) };

@@ -205,9 +205,7 @@ internal static class BenchCommand
             string path = parse.GetValue(bundle)!;
             try
             {
-                var manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(path);
-                var test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(manifest.Training.Dataset), parse.GetValue(dataDir)!)
-                    .Load(LatentEbm.Data.Sources.DataSplit.Test);
+                var (manifest, test) = BundleTestImages(path, parse.GetValue(dataDir)!);
                 int n = Math.Min(parse.GetValue(count), test.Count);
                 if (n < 1) return Fail("--images must be at least 1");
                 var (perSecond, seconds) = LatentEbm.Pipelines.Benchmarks.MlNetScoringBenchmark.Run(path, test.Pixels, test.PixelsPerImage, n);
@@ -233,6 +231,13 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>A bundle's manifest and the test split of the dataset it was trained on (MNIST for the default bundle, CIFAR-10 for models/cifar10-conv).</summary>
+    private static (LatentEbm.Inference.Bundles.BundleManifest Manifest, LatentEbm.Data.Datasets.LabeledImages Test) BundleTestImages(string bundle, string dataDir)
+    {
+        var manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(bundle);
+        return (manifest, LatentEbm.Data.Sources.ImageSources.Open(manifest.Training.Dataset, dataDir).Load(LatentEbm.Data.Sources.DataSplit.Test));
+    }
+
     private static Command InferenceBench()
     {
         var bundle = new Option<string>("--bundle") { Description = "Model bundle", DefaultValueFactory = _ => "models/mnist-digit4" };
@@ -251,10 +256,7 @@ internal static class BenchCommand
             LatentEbm.Inference.Bundles.BundleManifest manifest;
             try
             {
-                // The test split of the dataset the bundle was trained on (MNIST for the default bundle, CIFAR-10 for models/cifar10-conv).
-                manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(parse.GetValue(bundle)!);
-                test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(manifest.Training.Dataset), parse.GetValue(dataDir)!)
-                    .Load(LatentEbm.Data.Sources.DataSplit.Test);
+                (manifest, test) = BundleTestImages(parse.GetValue(bundle)!, parse.GetValue(dataDir)!);
             }
             catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException)
             {
@@ -311,10 +313,8 @@ internal static class BenchCommand
         };
         command.SetAction(async parse =>
         {
-            // The test images of the dataset the model was trained on.
-            string dataset = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!)).Training.Dataset;
-            var test = LatentEbm.Data.Sources.ImageSources.Open(LatentEbm.Data.Sources.SettingNames.Parse<LatentEbm.Data.Sources.DatasetName>(dataset), parse.GetValue(dataDir)!)
-                .Load(LatentEbm.Data.Sources.DataSplit.Test);
+            var (manifest, test) = BundleTestImages(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(dataDir)!);
+            string dataset = manifest.Training.Dataset;
             float[][] images = [.. Enumerable.Range(0, 8).Select(i => test.Image(i).ToArray())];
             int[] levels = [1, 8, 32];
             var options = new LatentEbm.Server.Hosting.ServerOptions { ModelsFolder = parse.GetValue(models)! };

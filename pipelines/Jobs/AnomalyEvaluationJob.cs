@@ -44,7 +44,7 @@ public static class AnomalyEvaluationJob
         var manifest = ModelBundle.ReadManifest(bundle);
         if (manifest.Training.HoldoutDigit is null && manifest.Training.HoldoutClass is null)
             throw new ArgumentException($"bundle {bundle} was trained on every class; anomaly evaluation needs a held-out class");
-        var source = ImageSources.Open(SettingNames.Parse<DatasetName>(manifest.Training.Dataset), dataRoot, dataPath);
+        var source = ImageSources.Open(manifest.Training.Dataset, dataRoot, dataPath);
         var all = source.Load(DataSplit.Train).Concat(source.Load(DataSplit.Test));
         int digit = manifest.Training.HoldoutDigit ?? all.ClassIndex(manifest.Training.HoldoutClass!);
         if (holdoutDigit is int asked && asked != digit)

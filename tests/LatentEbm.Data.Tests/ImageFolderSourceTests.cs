@@ -310,7 +310,10 @@ public class ImageFolderSourceTests
             }, source.GetType());
             Assert.Equal(name == DatasetName.ImageFolder ? root : Path.Combine(root, SettingNames.Of(name)), source.Location);
             Assert.Equal(name, SettingNames.Parse<DatasetName>(SettingNames.Of(name)));
+            // By its written name, as manifests record it.
+            Assert.Equal(name, ImageSources.Open(SettingNames.Of(name), root, name == DatasetName.ImageFolder ? root : null).Name);
         }
+        Assert.Contains("'cifar10' is not one of", Assert.Throws<ArgumentException>(() => ImageSources.Open("cifar10", root)).Message);
         Assert.Equal(12, ((ImageFolderSource)ImageSources.Open(DatasetName.ImageFolder, root, root, imageSize: 12)).Size);
         var error = Assert.Throws<ArgumentException>(() => ImageSources.Open(DatasetName.ImageFolder, root));
         Assert.Contains("needs a folder", error.Message);

@@ -3,7 +3,8 @@
 # with digit DIGIT held out, export it to a verified bundle, and evaluate the bundle with the ML.NET
 # evaluation job. Idempotent: a finished step is skipped, a killed training resumes.
 #   usage: paper-job.sh VARIANT DIGIT SEED
-#   VARIANT: ebm (the paper's model) or gaussian (f = 0 baseline)
+#   VARIANT: ebm (the paper's model), amortised (the same with an encoder q(z|x) starting the posterior chains) or
+#   gaussian (f = 0 baseline)
 # Settings come from the environment: EPOCHS, THREADS, RUNS (folder), BUNDLES (folder of the
 # committed seed-1 EBM bundles), TRAIN_ONLY=1 (train, then stop: a later invocation exports and evaluates).
 # The score is the paper's log joint, fixed in advance (PAPER.md); the 10% validation split calibrates
@@ -11,8 +12,10 @@
 set -euo pipefail
 LEBM="${LATENT_EBM_CLI:-./latent-ebm}"
 variant=$1 digit=$2 seed=$3
+start=noise
 case "$variant" in
   ebm) prior=ebm ;;
+  amortised) prior=ebm start=encoder ;;
   gaussian) prior=gaussian ;;
   *) echo "unknown variant $variant" >&2; exit 2 ;;
 esac
@@ -28,7 +31,7 @@ mkdir -p "$RUNS/logs" "$RUNS/bundles"
       $LEBM train --resume --out "$run" --threads "$THREADS"
     else
       rm -rf "$run" # killed before its first checkpoint: nothing to resume (train --resume refuses such a folder)
-      $LEBM train --dataset mnist --holdout-digit "$digit" --seed "$seed" --epochs "$EPOCHS" --prior "$prior" \
+      $LEBM train --dataset mnist --holdout-digit "$digit" --seed "$seed" --epochs "$EPOCHS" --prior "$prior" --posterior-start "$start" \
         --score-weights log_joint --validation-fraction 0.1 --threads "$THREADS" --out "$run"
     fi
   fi

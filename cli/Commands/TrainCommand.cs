@@ -49,14 +49,18 @@ internal static class TrainCommand
         var scoreWeights = SettingOption.Create("--score-weights", "log_joint (PAPER.md), later_work, or standardized (calibrated on the validation split; needs --validation-fraction)", defaults.Score.Weights);
         var prior = SettingOption.Create("--prior", "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", defaults.Prior);
         var chainPrecision = SettingOption.Create("--chain-precision", "float32, or bfloat16 for the MLP generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", defaults.ChainPrecision);
+        var posteriorStart = SettingOption.Create("--posterior-start", "noise (the paper: posterior chains from N(0, sigma0² I), --posterior-steps) or encoder (amortised: an encoder q(z|x) trained alongside starts them, --encoder-steps)", defaults.PosteriorStart);
+        var encoderSteps = new Option<int>("--encoder-steps") { Description = "Posterior chain K1 when it starts from the encoder", DefaultValueFactory = _ => defaults.EncoderPosteriorSteps };
+        var scoreEncoderSteps = new Option<int>("--score-encoder-steps") { Description = "Test-time posterior chain length from the encoder's mean (runs with --posterior-start encoder)", DefaultValueFactory = _ => defaults.Score.EncoderSteps };
         var validationFraction = new Option<double>("--validation-fraction") { Description = "Share of the normal training images held out (never trained on) to calibrate the standardized score; 0 trains on all of them, as the paper", DefaultValueFactory = _ => defaults.ValidationFraction };
 
         var command = new Command("train", "Train the prior and generator by short-run Langevin maximum likelihood; with --holdout-digit or --holdout-class, evaluate anomaly detection (report.json, scores.csv).")
         {
             dataset, dataPath, imageSize, holdout, holdoutClass, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, generator, ngf,
             batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction,
+            posteriorStart, encoderSteps, scoreEncoderSteps,
         };
-        Option[] fixedByRun = [dataset, dataPath, imageSize, holdout, holdoutClass, seed, nz, priorActivation, generator, ngf, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction];
+        Option[] fixedByRun = [dataset, dataPath, imageSize, holdout, holdoutClass, seed, nz, priorActivation, generator, ngf, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction, posteriorStart, encoderSteps, scoreEncoderSteps];
         command.SetAction((parse, cancellation) =>
         {
             if (parse.GetValue(resume))
@@ -90,9 +94,12 @@ internal static class TrainCommand
                 Prior = parse.GetSetting<PriorKind>(prior),
                 ChainPrecision = parse.GetSetting<ChainPrecision>(chainPrecision),
                 ValidationFraction = parse.GetValue(validationFraction),
+                PosteriorStart = parse.GetSetting<PosteriorStart>(posteriorStart),
+                EncoderPosteriorSteps = parse.GetValue(encoderSteps),
                 Score = defaults.Score with
                 {
                     Steps = parse.GetValue(scoreSteps),
+                    EncoderSteps = parse.GetValue(scoreEncoderSteps),
                     Noise = parse.GetValue(scoreNoise),
                     Weights = parse.GetSetting<ScoreWeighting>(scoreWeights),
                 },

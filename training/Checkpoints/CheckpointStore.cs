@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace LatentEbm.Training.Checkpoints;
 
 /// <summary>
-/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> (the epoch, at least 4 digits) with both networks, both Adam states,
+/// Epoch checkpoints of a run: <c>checkpoints/epoch-NNNN/</c> (the epoch, at least 4 digits) with the networks (and the encoder's
+/// when the run has one), their Adam states,
 /// the noise generator's state, and <c>checkpoint.json</c> (epoch, configuration, metrics so far,
 /// SHA-256 of every file). A checkpoint is written into a hidden temporary folder and renamed into
 /// place, so a folder named <c>epoch-NNNN</c> is always complete; a kill mid-write leaves the
@@ -17,7 +18,11 @@ public sealed class CheckpointStore(string runFolder)
 {
     private const int FormatVersion = 1;
     private const string Manifest = "checkpoint.json";
-    private static readonly string[] Files = ["prior.weights", "generator.weights", "prior.adam", "generator.adam", "noise.state"];
+    private static readonly string[] NetworkFiles = ["prior.weights", "generator.weights", "prior.adam", "generator.adam", "noise.state"];
+    private static readonly string[] EncoderFiles = ["encoder.weights", "encoder.adam"];
+
+    /// <summary>The files of a checkpoint of <paramref name="config"/>: the encoder's two only when it has one.</summary>
+    private static string[] Files(TrainingConfig config) => config.Amortised ? [.. NetworkFiles, .. EncoderFiles] : NetworkFiles;
 
     /// <summary>The <c>checkpoints</c> folder.</summary>
     public string Folder { get; } = Path.Combine(runFolder, "checkpoints");
@@ -37,13 +42,18 @@ public sealed class CheckpointStore(string runFolder)
             WriteFile(temp, "generator.weights", s => trainer.Generator.save(s));
             WriteFile(temp, "prior.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.PriorOptimizer.save_state_dict(w); });
             WriteFile(temp, "generator.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.GeneratorOptimizer.save_state_dict(w); });
+            if (trainer.Encoder is not null)
+            {
+                WriteFile(temp, "encoder.weights", s => trainer.Encoder.save(s));
+                WriteFile(temp, "encoder.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.EncoderOptimizer!.save_state_dict(w); });
+            }
             using (var state = trainer.Rng.get_state())
             {
                 byte[] bytes = state.data<byte>().ToArray();
                 WriteFile(temp, "noise.state", s => s.Write(bytes));
             }
             var manifest = new CheckpointManifest(FormatVersion, trainer.EpochsCompleted, trainer.Config, [.. history],
-                Files.ToDictionary(f => f, f => Sha256(Path.Combine(temp, f))));
+                Files(trainer.Config).ToDictionary(f => f, f => Sha256(Path.Combine(temp, f))));
             WriteFile(temp, Manifest, s => JsonSerializer.Serialize(s, manifest, TrainingConfig.JsonOptions));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(temp, final);
@@ -96,7 +106,7 @@ public sealed class CheckpointStore(string runFolder)
         }
         if (manifest.FormatVersion != FormatVersion)
             throw new CheckpointException(path, $"format version {manifest.FormatVersion}, this build reads {FormatVersion}");
-        foreach (var file in Files)
+        foreach (var file in Files(manifest.Config))
         {
             string filePath = Path.Combine(checkpoint, file);
             if (!manifest.Sha256.TryGetValue(file, out var expected))
@@ -123,6 +133,12 @@ public sealed class CheckpointStore(string runFolder)
                 trainer.PriorOptimizer.load_state_dict(r);
             using (var r = new BinaryReader(File.OpenRead(Path.Combine(checkpoint, "generator.adam"))))
                 trainer.GeneratorOptimizer.load_state_dict(r);
+            if (trainer.Encoder is not null)
+            {
+                trainer.Encoder.load(Path.Combine(checkpoint, "encoder.weights"));
+                using var r = new BinaryReader(File.OpenRead(Path.Combine(checkpoint, "encoder.adam")));
+                trainer.EncoderOptimizer!.load_state_dict(r);
+            }
             using var state = tensor(File.ReadAllBytes(Path.Combine(checkpoint, "noise.state")), dtype: ScalarType.Byte);
             trainer.Rng.set_state(state);
         }
@@ -134,13 +150,18 @@ public sealed class CheckpointStore(string runFolder)
         return manifest;
     }
 
-    /// <summary>Loads only the two networks of a verified checkpoint (export, evaluation).</summary>
-    /// <exception cref="CheckpointException">The checkpoint is damaged, or a weights file cannot be loaded into its network (TorchSharp's error included); the message names the file.</exception>
-    public static CheckpointManifest RestoreNetworks(string checkpoint, nn.Module prior, nn.Module generator)
+    /// <summary>Loads only the networks of a verified checkpoint (export, evaluation): prior, generator and, when given, the encoder.</summary>
+    /// <exception cref="CheckpointException">The checkpoint is damaged, has no encoder while one is given, or a weights file cannot be loaded into its network (TorchSharp's error included); the message names the file.</exception>
+    public static CheckpointManifest RestoreNetworks(string checkpoint, nn.Module prior, nn.Module generator, nn.Module? encoder = null)
     {
         var manifest = ReadManifest(checkpoint);
         LoadWeights(prior, Path.Combine(checkpoint, "prior.weights"));
         LoadWeights(generator, Path.Combine(checkpoint, "generator.weights"));
+        if (encoder is not null)
+        {
+            if (!manifest.Config.Amortised) throw new CheckpointException(checkpoint, "has no encoder (its run's posterior chains start from noise)");
+            LoadWeights(encoder, Path.Combine(checkpoint, "encoder.weights"));
+        }
         return manifest;
     }
 

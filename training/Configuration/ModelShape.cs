@@ -4,7 +4,7 @@ namespace LatentEbm.Training.Configuration;
 
 /// <summary>
 /// The settings that decide the networks' tensors (their names and shapes) and what they compute:
-/// nz, the prior's width and activation, the generator's kind and widths, the observation shape and the prior kind. Weights trained
+/// nz, the prior's width and activation, the generator's kind and widths, the observation shape, the prior kind and whether an encoder starts the posterior chains. Weights trained
 /// under one set of them cannot be loaded or continued under another.
 /// </summary>
 public static class ModelShape
@@ -23,6 +23,8 @@ public static class ModelShape
             ("ngf", c => c.Ngf.ToString()),
             ("observation", c => $"{SettingNames.Of(c.Observation.Kind)} {c.Observation.ShapeText}"),
             ("prior", c => SettingNames.Of(c.Prior)),
+            ("posterior_start", c => SettingNames.Of(c.PosteriorStart)),
+            ("encoder_hidden", c => c.Amortised ? $"[{string.Join(", ", c.EncoderHidden)}]" : "none"),
         };
         return [.. settings.Select(s => (s.Name, Recorded: s.Value(recorded), Current: s.Value(current))).Where(d => d.Recorded != d.Current)];
     }

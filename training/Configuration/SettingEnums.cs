@@ -46,3 +46,15 @@ public enum ScoreWeighting
     /// <summary>Squared error and energy, each over its spread on the validation split; |z|² left out.</summary>
     Standardized,
 }
+
+/// <summary>Where the posterior Langevin chains start (<see cref="TrainingConfig.PosteriorStart"/>).</summary>
+public enum PosteriorStart
+{
+    /// <summary>z ~ N(0, sigma0² I) (the paper): K1 = <see cref="TrainingConfig.PosteriorSteps"/> steps.</summary>
+    Noise,
+    /// <summary>
+    /// z ~ q(z|x) of a learned encoder (amortised inference, the dual-MCMC recipe of PAPER.md "Amortised posterior"):
+    /// K1 = <see cref="TrainingConfig.EncoderPosteriorSteps"/> steps; the encoder is fitted to the chains' end points.
+    /// </summary>
+    Encoder,
+}

@@ -107,6 +107,26 @@ public sealed record TrainingConfig
     /// <summary>Posterior chain length K1 (paper's script: 20).</summary>
     public int PosteriorSteps { get; init; } = 20;
 
+    /// <summary>
+    /// Where the training posterior chains start: <c>noise</c> (z ~ N(0, sigma0² I), K1 = <see cref="PosteriorSteps"/>, the paper)
+    /// or <c>encoder</c> (z ~ q(z|x) of an encoder trained alongside, K1 = <see cref="EncoderPosteriorSteps"/>; PAPER.md,
+    /// "Amortised posterior"). The prior chain starts from noise either way.
+    /// </summary>
+    public PosteriorStart PosteriorStart { get; init; } = PosteriorStart.Noise;
+
+    /// <summary>Whether the run trains an encoder q(z|x) that starts its posterior chains (<see cref="PosteriorStart"/> <c>encoder</c>).</summary>
+    [JsonIgnore]
+    public bool Amortised => PosteriorStart == PosteriorStart.Encoder;
+
+    /// <summary>Posterior chain length K1 when the chains start from the encoder (default 10: half of <see cref="PosteriorSteps"/>, fixed in advance).</summary>
+    public int EncoderPosteriorSteps { get; init; } = 10;
+
+    /// <summary>Hidden widths of the MLP encoder C·H·W → h1 → h2 → 2·nz (the MLP generator's, reversed; default 800, 400). The conv generator's encoder mirrors it by <see cref="Ngf"/>.</summary>
+    public int[] EncoderHidden { get; init; } = [800, 400];
+
+    /// <summary>Adam learning rate of the encoder (default: the generator's, 1e-4), decayed as the others.</summary>
+    public double EncoderLearningRate { get; init; } = 1e-4;
+
     /// <summary>Posterior chain Langevin step size s1 (paper: 0.1).</summary>
     public double PosteriorStepSize { get; init; } = 0.1;
 
@@ -174,6 +194,10 @@ public sealed record TrainingConfig
         if (Generator == GeneratorKind.Conv) Model.ConvGenerator.Plan(Observation.Height, Observation.Width);
         if (Generator == GeneratorKind.Conv && ChainPrecision == ChainPrecision.Bfloat16) throw new ArgumentException("chain_precision bfloat16 is for the mlp generator; the conv generator's chains run in float32");
         if (PriorSteps < 0 || PosteriorSteps < 0) throw new ArgumentException("chain lengths must be non-negative");
+        Known("posterior_start", PosteriorStart);
+        if (EncoderPosteriorSteps < 0) throw new ArgumentException($"encoder_posterior_steps (--encoder-steps) must be non-negative, got {EncoderPosteriorSteps}");
+        if (EncoderHidden.Length == 0 || EncoderHidden.Any(h => h <= 0)) throw new ArgumentException("encoder_hidden must list positive widths");
+        Positive("encoder_learning_rate", EncoderLearningRate);
         Positive("prior_step_size", PriorStepSize); Positive("posterior_step_size", PosteriorStepSize);
         Positive("sigma", Sigma); Positive("sigma0", Sigma0);
         Positive("prior_learning_rate", PriorLearningRate); Positive("generator_learning_rate", GeneratorLearningRate);
@@ -232,6 +256,12 @@ public sealed record AnomalyScoreConfig
     /// <summary>Test-time posterior chain length (default 40).</summary>
     public int Steps { get; init; } = 40;
 
+    /// <summary>
+    /// Test-time chain length when the run has an encoder (<see cref="TrainingConfig.PosteriorStart"/> <c>encoder</c>): the chain
+    /// starts at the encoder's mean mu(x) and refines it by this many steps (default 5, fixed in advance).
+    /// </summary>
+    public int EncoderSteps { get; init; } = 5;
+
     /// <summary>Test-time Langevin step size (default: the training posterior step size 0.1).</summary>
     public double StepSize { get; init; } = 0.1;
 
@@ -273,6 +303,7 @@ public sealed record AnomalyScoreConfig
     public void Validate()
     {
         if (Steps < 0) throw new ArgumentException($"score steps must be non-negative, got {Steps}");
+        if (EncoderSteps < 0) throw new ArgumentException($"score encoder_steps must be non-negative, got {EncoderSteps}");
         if (!(StepSize > 0)) throw new ArgumentException($"score step size must be positive, got {StepSize}");
         if (BatchSize < 1) throw new ArgumentException("score batch size must be positive");
         if (!Enum.IsDefined(Weights)) throw new ArgumentException($"score weights must be one of {string.Join(", ", WeightNames)}, got {Weights}");

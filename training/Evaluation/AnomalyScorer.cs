@@ -9,8 +9,9 @@ namespace LatentEbm.Training.Evaluation;
 
 /// <summary>
 /// Scores images for anomaly with a trained model: per batch, a test-time posterior Langevin chain
-/// from z ~ N(0, sigma0^2 I) (its length, step size and noise from <see cref="AnomalyScoreConfig"/>),
-/// then the terms of <see cref="ScoreTerms"/> at the chain's end point.
+/// from z ~ N(0, sigma0^2 I) (<see cref="AnomalyScoreConfig.Steps"/> steps) or, when the model has an encoder, from
+/// its mean mu(x) (<see cref="AnomalyScoreConfig.EncoderSteps"/> steps), with the step size and noise of
+/// <see cref="AnomalyScoreConfig"/>; then the terms of <see cref="ScoreTerms"/> at the chain's end point.
 /// </summary>
 public static class AnomalyScorer
 {
@@ -30,6 +31,7 @@ public static class AnomalyScorer
         var zNorm = new double[n];
         model.Prior.eval();
         model.Generator.eval();
+        model.Encoder?.eval();
         using var rng = new torch.Generator((ulong)seed, device);
         var noise = settings.Noise ? new GaussianNoise(rng) : null;
         for (int start = 0; start < n; start += settings.BatchSize)
@@ -38,8 +40,7 @@ public static class AnomalyScorer
             using var scope = NewDisposeScope();
             var x = tensor(images.Pixels.AsSpan(start * images.PixelsPerImage, count * images.PixelsPerImage).ToArray(),
                 [count, images.Channels, images.Height, images.Width]).to(device);
-            var z0 = randn([count, model.Nz], device: device, generator: rng) * model.Sigma0;
-            var z = LangevinSampler.PosteriorChain(model, x, z0, settings.Steps, settings.StepSize, noise);
+            var z = PosteriorSample(model, x, settings, rng, noise);
             using (no_grad())
             {
                 var se = (x - model.Generator.forward(z)).square().flatten(1).sum(1).to(float64).cpu();
@@ -52,5 +53,22 @@ public static class AnomalyScorer
             onBatch?.Invoke(start + count);
         }
         return new ScoreTerms(squaredError, f, zNorm);
+    }
+
+    /// <summary>
+    /// The test-time posterior sample of <paramref name="x"/> <c>[B, C, H, W]</c>: from the encoder's mean when the model has
+    /// one (<see cref="AnomalyScoreConfig.EncoderSteps"/> steps), else from z ~ N(0, sigma0² I) drawn from <paramref name="rng"/>
+    /// (<see cref="AnomalyScoreConfig.Steps"/> steps).
+    /// </summary>
+    /// <returns>z <c>[B, nz]</c>, detached.</returns>
+    public static Tensor PosteriorSample(LatentEbmModel model, Tensor x, AnomalyScoreConfig settings, torch.Generator rng, INoiseSource? noise)
+    {
+        if (model.Encoder is { } encoder)
+        {
+            using var start = encoder.Mean(x);
+            return LangevinSampler.PosteriorChain(model, x, start, settings.EncoderSteps, settings.StepSize, noise);
+        }
+        var z0 = randn([x.shape[0], model.Nz], device: x.device, generator: rng) * model.Sigma0;
+        return LangevinSampler.PosteriorChain(model, x, z0, settings.Steps, settings.StepSize, noise);
     }
 }

@@ -34,6 +34,12 @@ public sealed class LatentEbmModel
     /// <summary>g_theta, the generator.</summary>
     public nn.Module<Tensor, Tensor> Generator { get; }
 
+    /// <summary>
+    /// The amortised posterior q(z|x) that starts the posterior chains (<see cref="Model.Encoder"/>), or null when they
+    /// start from N(0, sigma0² I).
+    /// </summary>
+    public Encoder? Encoder { get; init; }
+
     /// <summary>Latent dimension nz.</summary>
     public int Nz { get; }
 

@@ -204,8 +204,10 @@ public sealed class TrainingRun : IDisposable
         int columns = Math.Min(8, Train.Count);
         int shown = Math.Min(32, Train.Count) / columns * columns;
         var x = tensor(Train.Pixels.AsSpan(0, shown * size).ToArray(), [shown, c, h, w]).to(device);
-        var zPost = LangevinSampler.PosteriorChain(model, x, randn([shown, Config.Nz], device: device, generator: rng) * Config.Sigma0,
-            Config.PosteriorSteps, Config.PosteriorStepSize, noise);
+        var zPost = model.Encoder is { } encoder
+            ? LangevinSampler.PosteriorChain(model, x, encoder.Mean(x), Config.EncoderPosteriorSteps, Config.PosteriorStepSize, noise)
+            : LangevinSampler.PosteriorChain(model, x, randn([shown, Config.Nz], device: device, generator: rng) * Config.Sigma0,
+                Config.PosteriorSteps, Config.PosteriorStepSize, noise);
         float[] reconstructed;
         using (no_grad()) reconstructed = Floats(model.Generator.forward(zPost));
         // Rows alternate: a row of data images, then their reconstructions.

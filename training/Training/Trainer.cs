@@ -15,7 +15,10 @@ namespace LatentEbm.Training.Training;
 /// Each iteration, for a minibatch x: a prior chain (K0 steps, s0) and a posterior chain (K1 steps,
 /// s1), both from z ~ N(0, sigma0^2 I); then the generator update on sum |x - g(z_post)|^2 / B and the
 /// prior update on mean E(z_post) - mean E(z_prior), E = -f, each with Adam(beta1, beta2); learning
-/// rates decay by a constant factor per epoch.
+/// rates decay by a constant factor per epoch. With <see cref="TrainingConfig.PosteriorStart"/> <c>encoder</c>, the posterior
+/// chain starts from z ~ q(z|x) instead and runs <see cref="TrainingConfig.EncoderPosteriorSteps"/> steps, and the encoder is
+/// then fitted to the chain's end points by maximising log q(z_K|x) with z_K fixed (PAPER.md, "Amortised posterior": the
+/// dual-MCMC recipe); the generator and prior updates are unchanged.
 /// </summary>
 /// <remarks>
 /// All randomness (initialisation, minibatch order, chain noise) comes from <see cref="TrainingConfig.Seed"/>;
@@ -53,6 +56,7 @@ public sealed class Trainer : IDisposable
             }
         PriorOptimizer = optim.Adam(Prior.parameters(), config.PriorLearningRate, config.Beta1, config.Beta2);
         GeneratorOptimizer = optim.Adam(Generator.parameters(), config.GeneratorLearningRate, config.Beta1, config.Beta2);
+        EncoderOptimizer = Encoder is null ? null : optim.Adam(Encoder.parameters(), config.EncoderLearningRate, config.Beta1, config.Beta2);
         Rng = new torch.Generator((ulong)config.Seed, Device);
         noise = new GaussianNoise(Rng);
         images = tensor(train.Pixels, [train.Count, train.Channels, train.Height, train.Width]).to(Device);
@@ -75,6 +79,12 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Prior and generator with sigma, sigma0.</summary>
     public LatentEbmModel Model { get; }
+
+    /// <summary>q(z|x), or null when the posterior chains start from noise (<see cref="TrainingConfig.PosteriorStart"/>).</summary>
+    public Encoder? Encoder => Model.Encoder;
+
+    /// <summary>Adam of the encoder, or null without one.</summary>
+    public Adam? EncoderOptimizer { get; }
 
     /// <summary>Adam of the prior.</summary>
     public Adam PriorOptimizer { get; }
@@ -102,13 +112,15 @@ public sealed class Trainer : IDisposable
         double decay = Math.Pow(Config.LearningRateDecay, EpochsCompleted);
         SetLearningRate(PriorOptimizer, Config.PriorLearningRate * decay);
         SetLearningRate(GeneratorOptimizer, Config.GeneratorLearningRate * decay);
+        if (EncoderOptimizer is not null) SetLearningRate(EncoderOptimizer, Config.EncoderLearningRate * decay);
         Prior.train();
         Generator.train();
+        Encoder?.train();
 
         int[] order = [.. Enumerable.Range(0, (int)images.shape[0])];
         AnomalySplit.Shuffle(order, new Random(unchecked(Config.Seed * 7919 + epoch)));
         int perEpoch = IterationsPerEpoch;
-        var sums = new double[5];
+        var sums = new double[6];
         var timers = new Stopwatch[] { new(), new(), new() };
         var wall = Stopwatch.StartNew();
         for (int i = 0; i < perEpoch; i++)
@@ -120,14 +132,14 @@ public sealed class Trainer : IDisposable
             long iteration = (long)EpochsCompleted * perEpoch + i + 1;
             var stats = Step(x, epoch, iteration, i + 1, timers);
             sums[0] += stats.FPosterior; sums[1] += stats.FPrior; sums[2] += stats.ReconstructionMse;
-            sums[3] += stats.GeneratorLoss; sums[4] += stats.PriorLoss;
+            sums[3] += stats.GeneratorLoss; sums[4] += stats.PriorLoss; sums[5] += stats.EncoderNll;
             onIteration?.Invoke(stats);
         }
         EpochsCompleted = epoch;
         return new EpochMetrics(epoch, perEpoch, sums[0] / perEpoch, sums[1] / perEpoch, sums[2] / perEpoch,
             sums[3] / perEpoch, sums[4] / perEpoch, Config.PriorLearningRate * decay, Config.GeneratorLearningRate * decay,
             wall.Elapsed.TotalSeconds, timers[0].Elapsed.TotalSeconds, timers[1].Elapsed.TotalSeconds, timers[2].Elapsed.TotalSeconds,
-            Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0));
+            Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), sums[5] / perEpoch);
     }
 
     /// <summary>One learning iteration on minibatch <paramref name="x"/> <c>[B, C, H, W]</c>.</summary>
@@ -141,7 +153,10 @@ public sealed class Trainer : IDisposable
         timers[1].Start();
         // bfloat16 products (ChainPrecision) only in the training posterior chain; scoring, calibration
         // and export run the exact chain.
-        var zPosterior = LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise, chainMatmulType);
+        var zPosterior = Encoder is null
+            ? LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise, chainMatmulType)
+            : LangevinSampler.PosteriorChain(Model, x, Encoder.Sample(x, randn([batch, Config.Nz], device: Device, generator: Rng)),
+                Config.EncoderPosteriorSteps, Config.PosteriorStepSize, noise, chainMatmulType);
         timers[1].Stop();
         if (zPrior is not null) EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
         EnsureFinite(zPosterior, "posterior chain state z", epoch, iteration);
@@ -169,10 +184,22 @@ public sealed class Trainer : IDisposable
             EnsureSane(lossE, "prior loss", epoch, iteration);
             PriorOptimizer.step();
         }
+
+        double encoderNll = 0;
+        if (Encoder is not null)
+        {
+            // Fit q(z|x) to where the chains it started ended: maximise log q(z_K|x), z_K fixed.
+            EncoderOptimizer!.zero_grad();
+            var encoderLoss = -Encoder.LogDensity(x, zPosterior).mean();
+            encoderLoss.backward();
+            encoderNll = encoderLoss.item<float>();
+            EnsureSane(encoderNll, "encoder loss -log q(z_K|x)", epoch, iteration);
+            EncoderOptimizer.step();
+        }
         timers[2].Stop();
 
         double mse = lossG / (x.numel() / batch);
-        return new IterationStats(epoch, iteration, inEpoch, IterationsPerEpoch, fPos, fPri, mse, lossG, lossE);
+        return new IterationStats(epoch, iteration, inEpoch, IterationsPerEpoch, fPos, fPri, mse, lossG, lossE, encoderNll);
     }
 
     /// <summary>Draws latents from the learned prior (<see cref="PriorSampler.Sample"/>).</summary>
@@ -208,8 +235,10 @@ public sealed class Trainer : IDisposable
         images.Dispose();
         PriorOptimizer.Dispose();
         GeneratorOptimizer.Dispose();
+        EncoderOptimizer?.Dispose();
         Prior.Dispose();
         Generator.Dispose();
+        Encoder?.Dispose();
         Rng.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using LatentEbm.Training.Model;
 using LatentEbm.Tests.Shared;
 using LatentEbm.Training.Checkpoints;
+using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Runs;
 using LatentEbm.Training.Training;
 using static TorchSharp.torch;
@@ -12,13 +13,16 @@ public class CheckpointTests
     public CheckpointTests() => TorchTestSetup.Init();
 
     private static double[][] Parameters(Trainer t) =>
-        [.. t.Prior.parameters().Concat(t.Generator.parameters()).Select(p => p.detach().cpu().to(float64).data<double>().ToArray())];
+        [.. t.Prior.parameters().Concat(t.Generator.parameters()).Concat(t.Encoder?.parameters() ?? [])
+            .Select(p => p.detach().cpu().to(float64).data<double>().ToArray())];
 
-    [Fact]
-    public void AResumedRunEndsWithTheSameParametersAsAnUninterruptedOne()
+    [Theory]
+    [InlineData(PosteriorStart.Noise)]
+    [InlineData(PosteriorStart.Encoder)]
+    public void AResumedRunEndsWithTheSameParametersAsAnUninterruptedOne(PosteriorStart start)
     {
         var data = SmallRuns.Mnist(300);
-        var config = SmallRuns.TinyConfig(3);
+        var config = SmallRuns.TinyConfig(3) with { PosteriorStart = start, EncoderHidden = [32, 16], EncoderPosteriorSteps = 3 };
 
         string straight = TestPaths.NewTempFolder();
         double[][] expected;
@@ -43,6 +47,7 @@ public class CheckpointTests
             Assert.Equal(1, resumed.Trainer.EpochsCompleted);
             resumed.TrainToEnd();
             var actual = Parameters(resumed.Trainer);
+            Assert.Equal(start == PosteriorStart.Encoder ? 18 : 12, actual.Length);
             Assert.Equal(expected.Length, actual.Length);
             for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
             Assert.Equal(3, resumed.History.Count);
@@ -113,11 +118,14 @@ public class CheckpointTests
     [InlineData("generator.weights", "SHA-256 mismatch")]
     [InlineData("noise.state", "missing")]
     [InlineData("checkpoint.json", "unreadable manifest")]
+    [InlineData("encoder.weights", "SHA-256 mismatch")]
+    [InlineData("encoder.adam", "missing")]
     public void ADamagedCheckpointIsATypedErrorNamingTheFile(string file, string problem)
     {
         var data = SmallRuns.Mnist(100);
         string folder = TestPaths.NewTempFolder();
-        using (var run = TrainingRun.Start(folder, SmallRuns.TinyConfig(1), data)) run.TrainToEnd();
+        var config = SmallRuns.TinyConfig(1) with { PosteriorStart = file.StartsWith("encoder") ? PosteriorStart.Encoder : PosteriorStart.Noise };
+        using (var run = TrainingRun.Start(folder, config, data)) run.TrainToEnd();
         string checkpoint = new CheckpointStore(folder).Latest()!;
         string path = Path.Combine(checkpoint, file);
         switch (problem)

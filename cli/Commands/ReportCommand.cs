@@ -50,7 +50,45 @@ internal static class ReportCommand
                 return 1;
             }
         });
-        return new Command("report", "Reports over many runs.") { table, Cifar10() };
+        return new Command("report", "Reports over many runs.") { table, Cifar10(), PosteriorStart() };
+    }
+
+    private static Command PosteriorStart()
+    {
+        var noise = new Option<string[]>("--noise") { Description = "Noise-started bundles, one per held-out class", Required = true, AllowMultipleArgumentsPerToken = true };
+        var encoder = new Option<string[]>("--encoder") { Description = "Amortised bundles, in the same order of held-out classes", Required = true, AllowMultipleArgumentsPerToken = true };
+        var fraction = new Option<double>("--validation-fraction") { Description = "The share of the training split the runs held out as validation images (make paper-table: 0.1)", DefaultValueFactory = _ => 0.1 };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "reports" };
+        var command = new Command("posterior-start", "Decide where posterior chains start by default (noise or the encoder) on normal validation images: reconstruction error and normalised log joint of noise-started against amortised bundles; writes posterior-start.md and .json.")
+        {
+            noise, encoder, fraction, dataDir, output,
+        };
+        command.SetAction(parse =>
+        {
+            string[] a = parse.GetValue(noise)!, b = parse.GetValue(encoder)!;
+            if (a.Length != b.Length) return Fail($"--noise lists {a.Length} bundles and --encoder {b.Length}; give one of each per held-out class");
+            try
+            {
+                var outcome = Training.Evaluation.PosteriorStartStudy.Run([.. a.Zip(b)], parse.GetValue(fraction), parse.GetValue(dataDir)!,
+                    onPair: p => AnsiConsole.MarkupLineInterpolated($"held out {p.Holdout}: log joint noise {p.Noise.LogJoint:F1}, encoder {p.Encoder.LogJoint:F1}; MSE noise {p.Noise.ReconstructionMse:F4}, encoder {p.Encoder.ReconstructionMse:F4}"));
+                string command = $"./latent-ebm report posterior-start --noise {string.Join(' ', a)} --encoder {string.Join(' ', b)} --validation-fraction {parse.GetValue(fraction).ToString(CultureInfo.InvariantCulture)}";
+                Training.Evaluation.PosteriorStartStudy.Write(outcome, parse.GetValue(output)!, command);
+                AnsiConsole.MarkupLineInterpolated($"Chosen: posterior_start {outcome.Chosen}; wrote {Path.Combine(parse.GetValue(output)!, "posterior-start.md")}");
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or Inference.Bundles.BundleException)
+            {
+                return Fail(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
     }
 
     private static Command Cifar10()

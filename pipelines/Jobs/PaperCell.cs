@@ -11,7 +11,7 @@ namespace LatentEbm.Pipelines.Jobs;
 /// command's TorchSharp evaluation: every weighting and term on its own chains), and
 /// <c>evaluation/report.json</c> (the exported bundle through the ML.NET job on ONNX Runtime: the headline).
 /// </summary>
-/// <param name="Variant"><c>ebm</c> or <c>gaussian</c> (f = 0).</param>
+/// <param name="Variant"><c>ebm</c>, <c>amortised</c> (the EBM with an encoder starting the posterior chains) or <c>gaussian</c> (f = 0).</param>
 /// <param name="Digit">Held-out digit.</param>
 /// <param name="Seed">Training seed.</param>
 /// <param name="Folder">Run folder.</param>
@@ -75,7 +75,7 @@ public sealed record PaperCell(string Variant, int Digit, int Seed, string Folde
 /// <summary>Reads the run folders of <c>make paper-table</c>.</summary>
 public static partial class PaperRuns
 {
-    [GeneratedRegex(@"^(ebm|gaussian)-digit(\d)-seed(\d+)$")]
+    [GeneratedRegex(@"^(ebm|amortised|gaussian)-digit(\d)-seed(\d+)$")]
     private static partial Regex RunName();
 
     /// <summary>Every finished run under <paramref name="runsFolder"/> (runs without both reports are skipped).</summary>

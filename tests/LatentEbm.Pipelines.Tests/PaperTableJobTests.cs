@@ -47,6 +47,47 @@ public class PaperTableJobTests
     }
 
     [Fact]
+    public void TheAmortisedTableGivesIntervalsBesideTheNoiseStartedRowsAndSizesEveryMissedTarget()
+    {
+        string runs = Runs(("amortised-digit4-seed1", 0.70), ("amortised-digit4-seed2", 0.60), ("amortised-digit4-seed3", 0.65),
+            ("amortised-digit5-seed1", 0.70), ("amortised-digit5-seed2", 0.71), ("amortised-digit5-seed3", 0.72), ("amortised-digit1-seed1", 0.40),
+            ("ebm-digit4-seed1", 0.10)); // a noise-started run: not a row of this table
+        foreach (var folder in Directory.GetDirectories(runs, "amortised-*"))
+            File.WriteAllText(Path.Combine(folder, "config.json"),
+                """{"dataset": "mnist", "split_seed": 42, "epochs": 6, "batch_size": 100, "prior_steps": 60, "posterior_start": "encoder", "encoder_posterior_steps": 10, "generator": "mlp", "encoder_hidden": [800, 400], "nz": 16, "validation_fraction": 0.1}""");
+        string previous = Path.Combine(TestPaths.NewTempFolder(), "paper-table.json");
+        File.WriteAllText(previous, """{"4": {"mean": 0.633, "ci95": [0.600, 0.667]}, "5": {"mean": 0.691, "ci95": [0.680, 0.702]}}""");
+        string output = TestPaths.NewTempFolder();
+
+        AmortisedTableJob.Write(PaperRuns.Collect(runs), previous, output, "2-core test machine");
+        string md = File.ReadAllText(Path.Combine(output, "amortised-table.md"));
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "amortised-table.json")))!;
+
+        Assert.Equal(7, json["runs"]!.AsArray().Count);
+        var ci = json["4"]!["ci95"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Assert.Equal(0.65 - 0.12420688559218765, ci[0], 12); // scipy: 0.65 ± t(0.975, 2) · 0.05 / √3
+        Assert.Equal("within", json["4"]!["vs_lebm"]!.GetValue<string>());
+        Assert.Equal("above", json["5"]!["vs_lebm"]!.GetValue<string>());
+        Assert.Equal("fewer than 3 seeds", json["1"]!["vs_lebm"]!.GetValue<string>());
+        Assert.Contains("| LatentEbm, noise-started chains (`paper-table.json`) | - | 0.633 [0.600, 0.667] | 0.691 [0.680, 0.702] | - | - | - |", md);
+        Assert.Contains("**0.650 [0.526, 0.774]**", md);
+        Assert.Contains("- Digit 4, 95% interval above LEBM's 0.630: missed: the interval's lower end 0.526 is 0.104 short of LEBM's 0.630.", md);
+        Assert.Contains("- Digit 5, 95% interval above LEBM's 0.619: met.", md);
+        Assert.Contains("- Digit 1, 95% interval above LEBM's 0.336: not decided: 1 seed(s), fewer than 3.", md);
+        Assert.Contains("- Digit 4 at or above 0.800: missed by 0.150 (0.650).", md);
+        Assert.Contains("- Mean over the five digits at or above 0.700: not measured.", md);
+        Assert.Contains("posterior start encoder with K1 = 10 steps", md);
+    }
+
+    [Fact]
+    public void TheAmortisedTableRefusesRunsWithoutAnAmortisedOne()
+    {
+        string runs = Runs(("ebm-digit4-seed1", 0.6));
+        var error = Assert.Throws<ArgumentException>(() => AmortisedTableJob.Write(PaperRuns.Collect(runs), null, TestPaths.NewTempFolder(), "x"));
+        Assert.Contains("no finished amortised run", error.Message);
+    }
+
+    [Fact]
     public void TheTableGivesMeanAnd95PercentIntervalPerDigitAndDecidesAboveWithinBelowByIt()
     {
         string runs = Runs(("ebm-digit4-seed1", 0.70), ("ebm-digit4-seed2", 0.60), ("ebm-digit4-seed3", 0.65),

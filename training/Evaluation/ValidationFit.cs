@@ -45,7 +45,6 @@ public sealed record ValidationFit(string Bundle, string PosteriorStart, int Ste
         double sigma = m.Sigma, sigma0 = m.Sigma0;
 
         var (logZ, logZError) = EstimateLogPartition(graphs, nz, sigma0, seed, partitionSamples);
-        double logNormalX = -0.5 * d * Math.Log(2 * Math.PI * sigma * sigma), logNormalZ = -0.5 * nz * Math.Log(2 * Math.PI * sigma0 * sigma0);
         var logJoint = new double[validation.Count];
         double squaredErrorSum = 0;
         const int batch = 1000;
@@ -58,11 +57,8 @@ public sealed record ValidationFit(string Bundle, string PosteriorStart, int Ste
             float[] f = Energies(graphs, z, count, nz);
             for (int i = 0; i < count; i++)
             {
-                double se = 0, zz = 0;
-                for (int j = 0; j < d; j++) { double r = x[i * d + j] - g[i * d + j]; se += r * r; }
-                for (int j = 0; j < nz; j++) zz += (double)z[i * nz + j] * z[i * nz + j];
-                squaredErrorSum += se;
-                logJoint[start + i] = logNormalX - se / (2 * sigma * sigma) + f[i] - logZ + logNormalZ - zz / (2 * sigma0 * sigma0);
+                squaredErrorSum += SquaredError(x.AsSpan(i * d, d), g.AsSpan(i * d, d));
+                logJoint[start + i] = ImageLogJoint(x.AsSpan(i * d, d), g.AsSpan(i * d, d), f[i], z.AsSpan(i * nz, nz), logZ, sigma, sigma0);
             }
         }
         double mean = logJoint.Average();
@@ -89,11 +85,47 @@ public sealed record ValidationFit(string Bundle, string PosteriorStart, int Ste
             float[] e = Energies(graphs, z, count, nz);
             for (int i = 0; i < count; i++) f[start + i] = e[i];
         }
+        return LogMeanExp(f);
+    }
+
+    /// <summary>
+    /// log mean_i exp(f_i), computed stably (shifted by the maximum), with its delta-method standard error
+    /// sd(exp f) / (√n · mean exp f): the Monte Carlo estimate of log Z(alpha) from f at prior-reference samples.
+    /// </summary>
+    /// <param name="f">Negative energies at z_i ~ N(0, sigma0² I); at least 2.</param>
+    public static (double Value, double StandardError) LogMeanExp(IReadOnlyList<double> f)
+    {
+        if (f.Count < 2) throw new ArgumentException("need at least 2 values");
         double max = f.Max();
         var w = f.Select(v => Math.Exp(v - max)).ToArray();
         double meanW = w.Average();
-        double varW = w.Sum(v => (v - meanW) * (v - meanW)) / (samples - 1);
-        return (max + Math.Log(meanW), Math.Sqrt(varW / samples) / meanW);
+        double varW = w.Sum(v => (v - meanW) * (v - meanW)) / (w.Length - 1);
+        return (max + Math.Log(meanW), Math.Sqrt(varW / w.Length) / meanW);
+    }
+
+    /// <summary>
+    /// The normalised log joint of one image, nats: log N(x; g, sigma² I) + f − log Z + log N(z; 0, sigma0² I) (PAPER.md, "Model").
+    /// </summary>
+    /// <param name="x">The image, D values.</param>
+    /// <param name="g">g(z), D values.</param>
+    /// <param name="f">f_alpha(z).</param>
+    /// <param name="z">The latent, nz values.</param>
+    /// <param name="logZ">log Z(alpha).</param>
+    /// <param name="sigma">Generator noise sigma.</param>
+    /// <param name="sigma0">Reference prior sigma0.</param>
+    public static double ImageLogJoint(ReadOnlySpan<float> x, ReadOnlySpan<float> g, double f, ReadOnlySpan<float> z, double logZ, double sigma, double sigma0)
+    {
+        double zz = 0;
+        foreach (float v in z) zz += (double)v * v;
+        return -0.5 * x.Length * Math.Log(2 * Math.PI * sigma * sigma) - SquaredError(x, g) / (2 * sigma * sigma)
+               + f - logZ - 0.5 * z.Length * Math.Log(2 * Math.PI * sigma0 * sigma0) - zz / (2 * sigma0 * sigma0);
+    }
+
+    private static double SquaredError(ReadOnlySpan<float> x, ReadOnlySpan<float> g)
+    {
+        double se = 0;
+        for (int j = 0; j < x.Length; j++) { double r = (double)x[j] - g[j]; se += r * r; }
+        return se;
     }
 
     private static float[] Energies(ModelBundle graphs, float[] z, int count, int nz) =>

@@ -241,3 +241,25 @@ public class AmortisedTransformTests
         Assert.Equal(auto.Transform(data).GetColumn<float>("Score").ToArray(), fromNoise.Transform(data).GetColumn<float>("Score").ToArray());
     }
 }
+
+/// <summary>The anomaly evaluation job (<c>evaluate anomaly</c>) on a bundle with an encoder records the chain it scored with.</summary>
+public class AmortisedEvaluationTests
+{
+    [Fact]
+    public void TheReportAndTheRecordedMetricsNameTheEncoderStartAndItsSteps()
+    {
+        // A copy: --record rewrites the manifest, and the shared tiny bundle serves other tests.
+        string bundle = Path.Combine(TestPaths.NewTempFolder(), "mnist-amortised-tiny");
+        Directory.CreateDirectory(bundle);
+        foreach (var file in Directory.GetFiles(TinyAmortisedBundle.Bundle)) File.Copy(file, Path.Combine(bundle, Path.GetFileName(file)));
+        string dataRoot = Path.GetDirectoryName(TestPaths.Mnist)!;
+        var report = LatentEbm.Pipelines.Jobs.AnomalyEvaluationJob.Run(bundle, dataRoot, TestPaths.NewTempFolder(), seed: 2, record: true);
+        Assert.Equal("encoder", report.Score["test_chain_start"]);
+        Assert.Equal(TinyAmortisedBundle.EncoderSteps, report.Score["test_chain_steps"]);
+        using var opened = LatentEbmInference.Open(bundle);
+        Assert.Equal("encoder", opened.Manifest.Metrics["test_chain_start"].GetString());
+        Assert.Equal(TinyAmortisedBundle.EncoderSteps, opened.Manifest.Metrics["test_chain_steps"].GetInt32());
+        Assert.Equal(report.PrAuc, opened.Manifest.Metrics["pr_auc"].GetDouble());
+        Assert.InRange(report.PrAuc, report.Prevalence - 0.2, 1); // a one-epoch tiny model: a number, not a quality claim
+    }
+}

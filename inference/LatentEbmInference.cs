@@ -5,11 +5,30 @@ using Microsoft.Extensions.Logging;
 
 namespace LatentEbm.Inference;
 
+/// <summary>Where a posterior chain starts (<see cref="ChainSettings.Start"/>).</summary>
+public enum PosteriorStartMode
+{
+    /// <summary>The encoder's mean mu(x) when the bundle has an encoder (<see cref="LatentEbmInference.HasEncoder"/>), else noise.</summary>
+    Auto,
+    /// <summary>
+    /// The encoder's mean mu(x), refined by the bundle's <c>amortised_posterior</c> chain of K = <c>score.encoder_steps</c> steps
+    /// (PAPER.md, "Amortised posterior"); only for a bundle with an encoder.
+    /// </summary>
+    Encoder,
+    /// <summary>z0 ~ N(0, sigma0² I), then the bundle's <c>posterior_langevin</c> chain of K = <c>score.steps</c> steps (the paper's chain).</summary>
+    Noise,
+}
+
 /// <summary>Overrides of a posterior chain, within the bundle's limits.</summary>
 /// <param name="StepSize">Langevin step size s in (0, 1]; null = the manifest's test-time step size.</param>
 /// <param name="Noise">Whether the chain adds Langevin noise; null = the manifest's choice.</param>
-/// <param name="Rounds">How many times the bundle's K-step chain runs back to back (1..10): K x rounds steps.</param>
-public sealed record ChainSettings(double? StepSize = null, bool? Noise = null, int Rounds = 1);
+/// <param name="Rounds">
+/// How many chain rounds run back to back (1..10). From noise: the bundle's K-step chain <paramref name="Rounds"/> times,
+/// K x rounds steps. From the encoder: mu(x) and its K_e refinement steps (<c>amortised_posterior</c>), then the K-step
+/// chain rounds - 1 more times, K_e + K x (rounds - 1) steps.
+/// </param>
+/// <param name="Start">Where the chain starts; <see cref="PosteriorStartMode.Auto"/> (the default) = the encoder's mean when the bundle has one.</param>
+public sealed record ChainSettings(double? StepSize = null, bool? Noise = null, int Rounds = 1, PosteriorStartMode Start = PosteriorStartMode.Auto);
 
 /// <summary>
 /// One prior-sampling request: <paramref name="Count"/> samples from seed <paramref name="Seed"/>. Sample j
@@ -32,7 +51,9 @@ public sealed record PriorSample(int Count, float[] Latents, float[]? Images);
 /// <summary>
 /// Runs a model bundle on ONNX Runtime: prior sampling, posterior inference, decoding,
 /// reconstruction and anomaly scoring (PAPER.md, "Model" and "Anomaly detection on MNIST").
-/// Chains start from z ~ N(0, sigma0² I); every draw comes from the call's seed on the host, so a
+/// Prior chains start from z ~ N(0, sigma0² I); posterior chains start from the encoder's mean mu(x) when the bundle
+/// has an encoder (PAPER.md, "Amortised posterior"; <see cref="ChainSettings.Start"/> may force noise), else from
+/// z ~ N(0, sigma0² I). Every draw comes from the call's seed on the host, so a
 /// call is reproducible and CPU and CUDA runs of one seed differ only by rounding. Thread-safe: the
 /// graph sessions are shared, every call's buffers are its own. No TorchSharp.
 /// </summary>
@@ -72,6 +93,38 @@ public sealed class LatentEbmInference : IDisposable
 
     /// <summary>Values per image, C x H x W.</summary>
     public int PixelsPerImage => Manifest.Model.ImageShape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>
+    /// Whether the bundle has an encoder q(z|x) and its <c>amortised_posterior</c> chain (manifest <c>model.posterior_start</c>
+    /// <c>encoder</c>): posterior chains then start at mu(x) unless <see cref="ChainSettings.Start"/> is <see cref="PosteriorStartMode.Noise"/>.
+    /// </summary>
+    public bool HasEncoder => bundle.Has(BundleRoles.AmortisedPosterior);
+
+    /// <summary>Where a posterior chain of <paramref name="requested"/> starts on this bundle: <see cref="PosteriorStartMode.Encoder"/> or <see cref="PosteriorStartMode.Noise"/>.</summary>
+    /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> on a bundle without an encoder, or an undefined value (parameter <c>Start</c>).</exception>
+    public PosteriorStartMode ResolveStart(PosteriorStartMode requested) => requested switch
+    {
+        PosteriorStartMode.Auto => HasEncoder ? PosteriorStartMode.Encoder : PosteriorStartMode.Noise,
+        PosteriorStartMode.Noise => PosteriorStartMode.Noise,
+        PosteriorStartMode.Encoder when HasEncoder => PosteriorStartMode.Encoder,
+        PosteriorStartMode.Encoder => throw new ArgumentException(
+            $"the chain cannot start from the encoder: bundle {Manifest.Name} has no encoder (model.posterior_start is {Manifest.Model.PosteriorStart})", nameof(ChainSettings.Start)),
+        _ => throw new ArgumentException($"unknown posterior start {requested}", nameof(ChainSettings.Start)),
+    };
+
+    /// <summary>
+    /// The encoder's Gaussian q(z|x) = N(mu, diag exp(log_var)) of images <c>[count, C, H, W]</c>: mu and log sigma², each
+    /// <c>[count, nz]</c> (PAPER.md, "Amortised posterior"). Deterministic: no seed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The bundle has no encoder (<see cref="HasEncoder"/>).</exception>
+    /// <exception cref="ArgumentException">Wrong length or a non-finite value in <paramref name="images"/>.</exception>
+    public (float[] Mean, float[] LogVariance) Encode(float[] images, int count)
+    {
+        if (!HasEncoder) throw new InvalidOperationException($"bundle {Manifest.Name} has no encoder (model.posterior_start is {Manifest.Model.PosteriorStart})");
+        CheckData(images, count, PixelsPerImage, nameof(images));
+        var outputs = bundle.Run(BundleRoles.Encoder, ("x", images, [count, .. Manifest.Model.ImageShape]));
+        return (outputs["mu"].Data, outputs["log_var"].Data);
+    }
 
     /// <summary>
     /// Draws <paramref name="count"/> latents from the prior by the bundle's K0-step Langevin chain
@@ -165,26 +218,43 @@ public sealed class LatentEbmInference : IDisposable
         return (x, total);
     }
 
-    /// <summary>The posterior chain over concatenated images; each row draws z0, then each round's noise, from its own stream.</summary>
+    /// <summary>
+    /// The posterior chain over concatenated images. From noise, each row draws z0, then each round's noise, from its own
+    /// stream; from the encoder, the first round is the <c>amortised_posterior</c> graph (mu(x), then its K_e steps, whose
+    /// noise each row draws first), and every further round the K-step chain from where it ended.
+    /// </summary>
     private float[] Posterior(IReadOnlyList<ImageRequest> requests, float[] x, int total, ChainSettings chain)
     {
         double s = CheckStepSize(chain.StepSize ?? Manifest.Score.StepSize, nameof(chain.StepSize));
         if (chain.Rounds is < 1 or > MaxRounds)
             throw new ArgumentOutOfRangeException(nameof(chain.Rounds), chain.Rounds, $"rounds must be 1..{MaxRounds}");
+        bool fromEncoder = ResolveStart(chain.Start) == PosteriorStartMode.Encoder;
         bool noisy = chain.Noise ?? Manifest.Score.Noise;
-        int k = bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value;
+        int[] xDims = [total, .. Manifest.Model.ImageShape];
         var streams = Streams(requests.Select(r => (r.Count, r.Seed, r.FirstStream)), NoiseDomain.PosteriorChain);
-        var z = new float[(long)total * Nz];
-        for (int row = 0; row < total; row++) streams[row].Fill(z.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
-        var noise = new float[(long)k * total * Nz]; // stays zero for the noiseless chain
-        for (int round = 0; round < chain.Rounds; round++)
+        float[] Noise(int steps)
         {
+            var noise = new float[(long)steps * total * Nz]; // stays zero for the noiseless chain
             if (noisy)
                 for (int row = 0; row < total; row++)
-                    for (int step = 0; step < k; step++) streams[row].Fill(noise.AsSpan((step * total + row) * Nz, Nz));
-            z = bundle.Run(BundleRoles.PosteriorLangevin, ("x", x, [total, .. Manifest.Model.ImageShape]), ("z", z, [total, Nz]),
-                ("noise", noise, [k, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
+                    for (int step = 0; step < steps; step++) streams[row].Fill(noise.AsSpan((step * total + row) * Nz, Nz));
+            return noise;
         }
+        float[] z;
+        if (fromEncoder)
+        {
+            int ke = bundle.File(BundleRoles.AmortisedPosterior).Steps!.Value;
+            z = bundle.Run(BundleRoles.AmortisedPosterior, ("x", x, xDims), ("noise", Noise(ke), [ke, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
+        }
+        else
+        {
+            z = new float[(long)total * Nz];
+            for (int row = 0; row < total; row++) streams[row].Fill(z.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
+        }
+        int k = bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value;
+        for (int round = fromEncoder ? 1 : 0; round < chain.Rounds; round++)
+            z = bundle.Run(BundleRoles.PosteriorLangevin, ("x", x, xDims), ("z", z, [total, Nz]),
+                ("noise", Noise(k), [k, total, Nz]), ("step_size", [(float)s], []))["z_out"].Data;
         return z;
     }
 

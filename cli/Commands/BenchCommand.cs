@@ -209,11 +209,10 @@ internal static class BenchCommand
                 int n = Math.Min(parse.GetValue(count), test.Count);
                 if (n < 1) return Fail("--images must be at least 1");
                 var (perSecond, seconds) = LatentEbm.Pipelines.Benchmarks.MlNetScoringBenchmark.Run(path, test.Pixels, test.PixelsPerImage, n);
-                int steps = manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PosteriorLangevin).Steps ?? 0;
                 string md = new StringBuilder()
                     .AppendLine($"## ML.NET anomaly scoring: {path}")
                     .AppendLine()
-                    .AppendLine($"Command: `./latent-ebm bench mlnet --bundle {path} --images {n}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. `ScoreLatentEbmAnomaly` on ONNX Runtime (CPU, its default threads) over {n} test images of {manifest.Training.Dataset} ({string.Join("x", manifest.Model.ImageShape)}), a {steps}-step posterior chain per image, after a 100-image warm-up: **{perSecond:F0} images/s** ({seconds:F1} s).")
+                    .AppendLine($"Command: `./latent-ebm bench mlnet --bundle {path} --images {n}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. `ScoreLatentEbmAnomaly` on ONNX Runtime (CPU, its default threads) over {n} test images of {manifest.Training.Dataset} ({string.Join("x", manifest.Model.ImageShape)}), a posterior chain of {PosteriorChain(manifest)} per image, after a 100-image warm-up: **{perSecond:F0} images/s** ({seconds:F1} s).")
                     .ToString();
                 AnsiConsole.MarkupLineInterpolated($"{path}: {perSecond:F0} images/s through ML.NET ({n} images, {seconds:F1} s)");
                 if (parse.GetValue(report) is string file)
@@ -268,7 +267,7 @@ internal static class BenchCommand
             var md = new StringBuilder()
                 .AppendLine($"## Inference throughput: {parse.GetValue(bundle)}, ONNX Runtime CPU")
                 .AppendLine()
-                .AppendLine($"Command: `./latent-ebm bench inference --bundle {parse.GetValue(bundle)} --images {n} --batch {b}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. Posterior chain: {manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PosteriorLangevin).Steps} steps; prior chain: {manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PriorLangevin).Steps} steps; one Loop-node run per chain.")
+                .AppendLine($"Command: `./latent-ebm bench inference --bundle {parse.GetValue(bundle)} --images {n} --batch {b}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. Posterior chain: {PosteriorChain(manifest)}; prior chain: {manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PriorLangevin).Steps} steps; one Loop-node run per chain.")
                 .AppendLine()
                 .AppendLine("| operation | batch | images | seconds | images / s |")
                 .AppendLine("|---|---|---|---|---|");
@@ -297,6 +296,11 @@ internal static class BenchCommand
         Console.Error.WriteLine($"error: {message}");
         return 1;
     }
+
+    /// <summary>The posterior chain the library runs on the bundle by default, as "K steps" (from noise) or from the encoder's mean.</summary>
+    private static string PosteriorChain(LatentEbm.Inference.Bundles.BundleManifest manifest) => manifest.Model.HasEncoder
+        ? $"the encoder's mean mu(x), then {manifest.Score.EncoderSteps} steps"
+        : $"{manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PosteriorLangevin).Steps} steps";
 
     private static string Share(double part, double whole) => $"{part:F1} s ({100 * part / whole:F0}%)";
 

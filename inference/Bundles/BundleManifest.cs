@@ -12,12 +12,15 @@ public sealed record BundleManifest
     /// <summary>
     /// The schema this build writes. 2 added <see cref="Observation"/>, <see cref="BundleModel.Generator"/> and
     /// <see cref="BundleTraining.HoldoutClass"/>; version-1 manifests still load (their observation is
-    /// implied by <see cref="BundleModel.ImageShape"/> and <see cref="BundleModel.PixelRange"/>).
+    /// implied by <see cref="BundleModel.ImageShape"/> and <see cref="BundleModel.PixelRange"/>). 3 added the amortised
+    /// posterior: <see cref="BundleModel.PosteriorStart"/>, <see cref="BundleModel.EncoderLayers"/>,
+    /// <see cref="BundleScore.EncoderSteps"/> and the roles <see cref="BundleRoles.Encoder"/> and
+    /// <see cref="BundleRoles.AmortisedPosterior"/>; version-1 and 2 manifests still load (their models have no encoder).
     /// </summary>
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
 
     /// <summary>The schema versions this build reads.</summary>
-    public static readonly IReadOnlyList<int> ReadableSchemaVersions = [1, 2];
+    public static readonly IReadOnlyList<int> ReadableSchemaVersions = [1, 2, 3];
 
     /// <summary>Layout version of the manifest.</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
@@ -79,6 +82,20 @@ public sealed record BundleModel(
     public string Generator { get; init; } = "mlp";
 
     /// <summary>
+    /// Where the model's posterior chains start (schema 3; earlier bundles are all <c>noise</c>): <c>noise</c>, z ~ N(0, sigma0² I),
+    /// or <c>encoder</c>, the mean mu(x) of an encoder q(z|x) trained alongside (PAPER.md, "Amortised posterior"), whose
+    /// bundle has the <see cref="BundleRoles.Encoder"/> and <see cref="BundleRoles.AmortisedPosterior"/> graphs.
+    /// </summary>
+    public string PosteriorStart { get; init; } = "noise";
+
+    /// <summary>The encoder's layers (<c>[B, C, H, W]</c> → <c>[B, 2·nz]</c>), or null without an encoder (schema 3).</summary>
+    public string? EncoderLayers { get; init; }
+
+    /// <summary>Whether the model has an encoder (<see cref="PosteriorStart"/> is <c>encoder</c>).</summary>
+    [JsonIgnore]
+    public bool HasEncoder => PosteriorStart == "encoder";
+
+    /// <summary>
     /// Whether <paramref name="value"/> is an input pixel on this model's scale: finite and within <see cref="PixelRange"/>,
     /// give or take 0.1% of its width (scaled bytes may round a little past the ends). The one rule of every input path.
     /// </summary>
@@ -116,10 +133,17 @@ public sealed record BundleObservation(string Kind, int[] Shape, double[] Range)
 /// <param name="StepSize">Test-time Langevin step size s.</param>
 /// <param name="Noise">Whether the test-time chain adds Langevin noise.</param>
 /// <param name="Weighting">The weighting's name (<see cref="Scoring.ScoreWeightings"/>); null in bundles exported before it was recorded.</param>
-public sealed record BundleScore(double ReconstructionWeight, double EnergyWeight, double LatentNormWeight, int Steps, double StepSize, bool Noise, string? Weighting = null);
+public sealed record BundleScore(double ReconstructionWeight, double EnergyWeight, double LatentNormWeight, int Steps, double StepSize, bool Noise, string? Weighting = null)
+{
+    /// <summary>
+    /// Test-time chain length when the chain starts at the encoder's mean mu(x) (K of <see cref="BundleRoles.AmortisedPosterior"/>,
+    /// 0 or more), with the same <see cref="BundleScore.StepSize"/> and <see cref="BundleScore.Noise"/>; null when the model has no encoder (schema 3).
+    /// </summary>
+    public int? EncoderSteps { get; init; }
+}
 
 /// <summary>One ONNX file of a bundle.</summary>
-/// <param name="Role">prior_energy, prior_energy_grad, prior_langevin, decoder, posterior_langevin or anomaly_score.</param>
+/// <param name="Role">prior_energy, prior_energy_grad, prior_langevin, decoder, posterior_langevin, anomaly_score, or (models with an encoder) encoder and amortised_posterior (<see cref="BundleRoles"/>).</param>
 /// <param name="File">File name inside the bundle folder.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the file.</param>
 /// <param name="Inputs">Input signature.</param>

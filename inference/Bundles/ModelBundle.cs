@@ -60,7 +60,7 @@ public sealed class ModelBundle : IDisposable
                 sessions[file.Role] = session;
                 CheckSignature(path, file, manifest, session);
             }
-            foreach (var role in BundleRoles.All)
+            foreach (var role in manifest.Model.HasEncoder ? BundleRoles.All : BundleRoles.Required)
                 if (!sessions.ContainsKey(role))
                     throw new BundleException(Path.Combine(folder, ManifestFile), $"no file for role {role}");
             return new ModelBundle(folder, manifest, sessions);
@@ -120,8 +120,18 @@ public sealed class ModelBundle : IDisposable
         {
             if (!BundleRoles.All.Contains(file.Role)) return $"unknown role '{file.Role}'";
             if (file.Role is BundleRoles.PriorLangevin or BundleRoles.PosteriorLangevin && file.Steps is not > 0) return $"{file.Role} needs a positive steps (K)";
+            if (file.Role is BundleRoles.AmortisedPosterior && file.Steps is not >= 0) return $"{file.Role} needs steps (K) of 0 or more";
         }
         if (m.Files.Select(f => f.Role).Distinct().Count() != m.Files.Length) return "a role is listed twice";
+        if (model.PosteriorStart is not ("noise" or "encoder")) return $"model.posterior_start '{model.PosteriorStart}' must be noise or encoder";
+        if (model.HasEncoder)
+        {
+            if (m.Score.EncoderSteps is not >= 0) return "score.encoder_steps must be 0 or more when model.posterior_start is encoder";
+            if (m.Files.FirstOrDefault(f => f.Role == BundleRoles.AmortisedPosterior) is { } amortised && amortised.Steps != m.Score.EncoderSteps)
+                return $"{BundleRoles.AmortisedPosterior} has steps {amortised.Steps}, but score.encoder_steps is {m.Score.EncoderSteps}";
+        }
+        else if (m.Files.FirstOrDefault(f => BundleRoles.Amortised.Contains(f.Role)) is { } extra)
+            return $"role {extra.Role} needs model.posterior_start encoder (it is {model.PosteriorStart})";
         foreach (var name in m.Files.Select(f => f.File).Append(m.Weights?.File).OfType<string>())
             if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
                 return $"file name '{name}' must be a plain name inside the bundle";
@@ -131,6 +141,9 @@ public sealed class ModelBundle : IDisposable
     /// <summary>The session of <paramref name="role"/> (see <see cref="BundleRoles"/>).</summary>
     /// <exception cref="KeyNotFoundException">Unknown role.</exception>
     public InferenceSession Session(string role) => sessions[role];
+
+    /// <summary>Whether the bundle has a graph of <paramref name="role"/> (the <see cref="BundleRoles.Amortised"/> roles are optional).</summary>
+    public bool Has(string role) => sessions.ContainsKey(role);
 
     /// <summary>The manifest entry of <paramref name="role"/>.</summary>
     public BundleFile File(string role) => Manifest.Files.First(f => f.Role == role);

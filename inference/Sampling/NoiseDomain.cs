@@ -9,6 +9,9 @@ public enum NoiseDomain : uint
     /// <summary>Prior chains: the start z0 ~ N(0, sigma0² I), then the K0 steps' eps.</summary>
     PriorChain = 1,
 
-    /// <summary>Posterior chains: the start z0 ~ N(0, sigma0² I), then each round's K steps' eps.</summary>
+    /// <summary>
+    /// Posterior chains: the start z0 ~ N(0, sigma0² I), then each round's K steps' eps; a chain that starts at the
+    /// encoder's mean draws no start, only its K_e refinement steps' eps, then each further round's.
+    /// </summary>
     PosteriorChain = 2,
 }

@@ -68,6 +68,39 @@ public static class LatentEbmGraphs
         return g.BuildModel(card, $"{steps} Langevin steps on the posterior p(z|x)");
     }
 
+    /// <summary>
+    /// <c>x [B, C, H, W] → mu [B, nz], log_var [B, nz]</c>: the amortised posterior q(z|x) = N(mu(x), diag exp(log_var(x)))
+    /// (PAPER.md, "Amortised posterior"; log_var is the natural log of sigma², unbounded).
+    /// </summary>
+    /// <exception cref="OnnxExportException"><paramref name="spec"/> has no encoder.</exception>
+    public static ModelProto Encoder(LatentEbmSpec spec, IReadOnlyDictionary<string, string>? card = null)
+    {
+        var g = new GraphBuilder("encoder");
+        var x = g.Input("x", [-1, .. spec.ImageShape]);
+        var output = EncoderNetwork(spec).Forward(g, x)[^1];
+        g.Output(Columns(g, output, 0, spec.Nz), "mu");
+        g.Output(Columns(g, output, spec.Nz, 2 * spec.Nz), "log_var");
+        return g.BuildModel(card, "the amortised posterior q(z|x) = N(mu(x), diag exp(log_var(x)))");
+    }
+
+    /// <summary>
+    /// <c>x [B, C, H, W], noise [K, B, nz], step_size [] → z_out [B, nz]</c>: the chain of <see cref="PosteriorLangevin"/>
+    /// started at the encoder's mean mu(x) instead of an input z: K Langevin steps on log p(z|x) from z_0 = mu(x)
+    /// (PAPER.md, "Amortised posterior"; all-zero noise gives the noiseless chain, K = 0 gives mu(x) itself).
+    /// </summary>
+    /// <exception cref="OnnxExportException"><paramref name="spec"/> has no encoder.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is negative.</exception>
+    public static ModelProto AmortisedPosterior(LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card = null)
+    {
+        var g = new GraphBuilder("amortised_posterior");
+        var x = g.Input("x", [-1, .. spec.ImageShape]);
+        var noise = g.Input("noise", [steps, -1, spec.Nz]);
+        var s = g.Input("step_size", []);
+        var mu = Columns(g, EncoderNetwork(spec).Forward(g, x)[^1], 0, spec.Nz);
+        g.Output(Chain(g, mu, noise, s, steps, form, (b, zk) => GradLogPosterior(b, spec, x, zk)), "z_out");
+        return g.BuildModel(card, $"{steps} Langevin steps on the posterior p(z|x) from the encoder's mean mu(x)");
+    }
+
     /// <summary><c>x [B, C, H, W], z [B, nz] → grad_z [B, nz]</c>: ∇_z log p(z|x), one posterior step's drift direction.</summary>
     public static ModelProto PosteriorGrad(LatentEbmSpec spec, IReadOnlyDictionary<string, string>? card = null)
     {
@@ -96,6 +129,13 @@ public static class LatentEbmGraphs
         g.Output(score, "score");
         return g.BuildModel(card, "anomaly score: w_rec |x - g(z)|^2 - w_E f(z) + w_z |z|^2");
     }
+
+    private static Layers.Network EncoderNetwork(LatentEbmSpec spec) =>
+        spec.Encoder ?? throw new OnnxExportException("the model has no encoder (its posterior chains start from noise)");
+
+    /// <summary>Columns [start, end) of a <c>[B, n]</c> value.</summary>
+    private static OnnxValue Columns(GraphBuilder g, OnnxValue x, long start, long end) =>
+        g.Op("Slice", [x, g.Int64Constant("starts", [start]), g.Int64Constant("ends", [end]), g.Int64Constant("axes", [1])], [x.Shape[0], end - start]);
 
     /// <summary>f as <c>[B]</c> from the prior network's <c>[B, 1]</c> output.</summary>
     private static OnnxValue F(GraphBuilder g, LatentEbmSpec spec, IReadOnlyList<OnnxValue> acts) => g.Reshape(acts[^1], [-1]);

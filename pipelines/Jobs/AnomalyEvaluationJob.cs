@@ -75,7 +75,9 @@ public static class AnomalyEvaluationJob
             ["reconstruction_weight"] = manifest.Score.ReconstructionWeight,
             ["energy_weight"] = manifest.Score.EnergyWeight,
             ["latent_norm_weight"] = manifest.Score.LatentNormWeight,
-            ["test_chain_steps"] = manifest.Files.First(f => f.Role == BundleRoles.PosteriorLangevin).Steps ?? 0,
+            // The estimator's chain: from the encoder's mean (score.encoder_steps steps) when the bundle has an encoder, else from noise.
+            ["test_chain_start"] = manifest.Model.PosteriorStart,
+            ["test_chain_steps"] = manifest.Model.HasEncoder ? manifest.Score.EncoderSteps ?? 0 : manifest.Files.First(f => f.Role == BundleRoles.PosteriorLangevin).Steps ?? 0,
             ["test_chain_step_size"] = manifest.Score.StepSize,
             ["test_chain_noise"] = manifest.Score.Noise,
             ["scored_by"] = "ML.NET pipeline ScoreLatentEbmAnomaly on ONNX Runtime",
@@ -110,6 +112,7 @@ public static class AnomalyEvaluationJob
             ["weighting"] = report.Score["weighting"],
             ["weighting_provenance"] = report.Score["weighting_provenance"],
             ["chain_seed"] = report.Score["chain_seed"],
+            ["test_chain_start"] = report.Score["test_chain_start"],
             ["test_chain_steps"] = report.Score["test_chain_steps"],
             ["test_chain_noise"] = report.Score["test_chain_noise"],
             ["measured_by"] = $"latent-ebm evaluate anomaly --bundle {bundle}{(dataPath is null ? "" : $" --data-path {dataPath}")} --seed {report.Score["chain_seed"]} --record (ML.NET ScoreLatentEbmAnomaly on ONNX Runtime, {report.Score["execution"]})",

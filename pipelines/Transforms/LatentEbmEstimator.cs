@@ -16,7 +16,7 @@ public sealed class LatentEbmEstimator : IEstimator<LatentEbmTransformer>
     private readonly Lazy<BundleManifest> manifest;
 
     /// <summary>Creates the estimator from a snapshot of <paramref name="options"/> (never written to); the manifest is read on first use.</summary>
-    /// <exception cref="ArgumentException">No bundle path or output column, or a batch size outside 1..<see cref="LatentEbmInference.MaxBatch"/>.</exception>
+    /// <exception cref="ArgumentException">No bundle path or output column, a batch size outside 1..<see cref="LatentEbmInference.MaxBatch"/>, or an undefined <see cref="LatentEbmTransformOptions.PosteriorStart"/>.</exception>
     public LatentEbmEstimator(LatentEbmTransformOptions options)
         : this((options ?? throw new ArgumentNullException(nameof(options))).Freeze(options.Output))
     {
@@ -28,6 +28,8 @@ public sealed class LatentEbmEstimator : IEstimator<LatentEbmTransformer>
         if (string.IsNullOrWhiteSpace(settings.OutputColumnName)) throw new ArgumentException("OutputColumnName is required", "options");
         if (settings.BatchSize < 1 || settings.BatchSize > LatentEbmInference.MaxBatch)
             throw new ArgumentOutOfRangeException("options", settings.BatchSize, $"BatchSize must be 1..{LatentEbmInference.MaxBatch}");
+        if (!Enum.IsDefined(settings.PosteriorStart))
+            throw new ArgumentOutOfRangeException("options", settings.PosteriorStart, "PosteriorStart must be Auto, Encoder or Noise");
         this.settings = settings;
         manifest = new(() => ModelBundle.ReadManifest(settings.BundlePath));
     }
@@ -40,9 +42,11 @@ public sealed class LatentEbmEstimator : IEstimator<LatentEbmTransformer>
     /// <summary>Checks the input column and describes the output column.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing, or neither a vector of Single nor an image of the bundle's H x W (ML.NET's schema-mismatch error naming the column; a <see cref="SchemaShape"/> carries no vector size, so that is checked at <see cref="Fit"/>).</exception>
     /// <exception cref="BundleException">The bundle's manifest is missing or unreadable.</exception>
+    /// <exception cref="ArgumentException"><see cref="LatentEbmTransformOptions.PosteriorStart"/> is <see cref="PosteriorStartMode.Encoder"/> and the bundle has no encoder.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
+        CheckStart();
         ImageColumn.Check(inputSchema, settings.InputColumnName, manifest.Value.Model.ImageShape);
         return OutputOnly().GetOutputSchema(inputSchema);
     }
@@ -53,11 +57,20 @@ public sealed class LatentEbmEstimator : IEstimator<LatentEbmTransformer>
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Schema mismatch; the message names the column, what it must hold and the bundle's [C, H, W].</exception>
     /// <exception cref="BundleException">The bundle does not load (a missing or damaged file, named).</exception>
+    /// <exception cref="ArgumentException"><see cref="LatentEbmTransformOptions.PosteriorStart"/> is <see cref="PosteriorStartMode.Encoder"/> and the bundle has no encoder.</exception>
     public LatentEbmTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        CheckStart();
         ImageColumn.Check(input.Schema, settings.InputColumnName, manifest.Value.Model.ImageShape);
         return new LatentEbmTransformer(LatentEbmInference.Open(settings.BundlePath, Execution(settings)), settings);
+    }
+
+    /// <summary>Refuses <see cref="PosteriorStartMode.Encoder"/> for a bundle without an encoder, naming the option and the bundle.</summary>
+    private void CheckStart()
+    {
+        if (settings.PosteriorStart == PosteriorStartMode.Encoder && !manifest.Value.Model.HasEncoder)
+            throw new ArgumentException($"PosteriorStart is Encoder, but the bundle {settings.BundlePath} has no encoder (its manifest's model.posterior_start is {manifest.Value.Model.PosteriorStart}); use Auto or Noise", "options");
     }
 
     private sealed class NoColumns;

@@ -1,3 +1,5 @@
+using LatentEbm.Inference;
+
 namespace LatentEbm.Pipelines.Transforms;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace LatentEbm.Pipelines.Transforms;
 /// </summary>
 internal sealed record LatentEbmSettings(
     string BundlePath, string OutputColumnName, string InputColumnName, LatentEbmOutput Output,
-    int Seed, int BatchSize, int? GpuDeviceId, bool FallbackToCpu)
+    int Seed, int BatchSize, int? GpuDeviceId, bool FallbackToCpu, PosteriorStartMode PosteriorStart)
 {
     /// <summary>The catalog method that adds this step, for messages.</summary>
     public string CatalogMethod => Output == LatentEbmOutput.AnomalyScore ? "ScoreLatentEbmAnomaly" : "EncodeLatentEbm";

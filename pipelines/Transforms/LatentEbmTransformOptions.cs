@@ -1,3 +1,5 @@
+using LatentEbm.Inference;
+
 namespace LatentEbm.Pipelines.Transforms;
 
 /// <summary>What a latent-EBM transform adds to each row.</summary>
@@ -44,9 +46,18 @@ public sealed class LatentEbmTransformOptions
     public bool FallbackToCpu { get; set; }
 
     /// <summary>
+    /// Where each row's posterior chain starts: <see cref="PosteriorStartMode.Auto"/> (the default) starts at the encoder's
+    /// mean mu(x) and refines it by the bundle's <c>score.encoder_steps</c> steps when the bundle has an encoder (PAPER.md,
+    /// "Amortised posterior"; manifest <c>model.posterior_start</c> <c>encoder</c>), else from noise;
+    /// <see cref="PosteriorStartMode.Noise"/> forces the paper's chain from z0 ~ N(0, sigma0² I) (<c>score.steps</c> steps);
+    /// <see cref="PosteriorStartMode.Encoder"/> requires the encoder (a bundle without one is an error at <c>Fit</c>).
+    /// </summary>
+    public PosteriorStartMode PosteriorStart { get; set; } = PosteriorStartMode.Auto;
+
+    /// <summary>
     /// The options as an immutable snapshot with <paramref name="output"/>: estimators and transformers keep only the
     /// snapshot, so they never write to the caller's object and later changes to it never reach them.
     /// </summary>
     internal LatentEbmSettings Freeze(LatentEbmOutput output) =>
-        new(BundlePath, OutputColumnName, InputColumnName, output, Seed, BatchSize, GpuDeviceId, FallbackToCpu);
+        new(BundlePath, OutputColumnName, InputColumnName, output, Seed, BatchSize, GpuDeviceId, FallbackToCpu, PosteriorStart);
 }

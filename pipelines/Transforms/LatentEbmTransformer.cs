@@ -6,7 +6,8 @@ namespace LatentEbm.Pipelines.Transforms;
 
 /// <summary>
 /// Adds an anomaly-score (<c>Single</c>) or latent (<c>Vector&lt;Single&gt;</c> of size nz) column computed
-/// by a model bundle on ONNX Runtime. Rows are scored in batches through the inference library on the
+/// by a model bundle on ONNX Runtime (each row's posterior chain from the encoder's mean when the bundle has an encoder,
+/// unless <see cref="LatentEbmTransformOptions.PosteriorStart"/> forces noise). Rows are scored in batches through the inference library on the
 /// first cursor over the transformed data (row i's chain draws from stream i of the seed, so results equal row-by-row
 /// scoring), then served in row order; the input's other columns pass through.
 /// </summary>
@@ -104,7 +105,8 @@ public sealed class LatentEbmTransformer : ITransformer, IDisposable
         void Flush()
         {
             if (batch.Count == 0) return;
-            var results = settings.Output == LatentEbmOutput.AnomalyScore ? model.ScoreBatch(batch) : model.InferLatentsBatch(batch);
+            var chain = new ChainSettings(Start: settings.PosteriorStart);
+            var results = settings.Output == LatentEbmOutput.AnomalyScore ? model.ScoreBatch(batch, chain) : model.InferLatentsBatch(batch, chain);
             foreach (var r in results) values.AddRange(r);
             batch.Clear();
         }

@@ -4,35 +4,44 @@ using LatentEbm.Server.Hosting;
 
 namespace LatentEbm.Server.Batching;
 
-/// <summary>One micro-batcher per operation of one model; every batch is counted in <see cref="ServiceMetrics"/>.</summary>
+/// <summary>
+/// One micro-batcher per operation of one model, and for the posterior operations one per chain start (a batch runs one
+/// chain: from the encoder's mean, or from noise); every batch is counted in <see cref="ServiceMetrics"/>.
+/// </summary>
 public sealed class ModelBatchers : IAsyncDisposable
 {
     private readonly MicroBatcher<SampleRequest, PriorSample> samples;
-    private readonly MicroBatcher<ImageRequest, float[]> latents;
-    private readonly MicroBatcher<ImageRequest, float[]> reconstructions;
-    private readonly MicroBatcher<ImageRequest, float[]> scores;
+    private readonly Dictionary<PosteriorStartMode, MicroBatcher<ImageRequest, float[]>> latents = [];
+    private readonly Dictionary<PosteriorStartMode, MicroBatcher<ImageRequest, float[]>> reconstructions = [];
+    private readonly Dictionary<PosteriorStartMode, MicroBatcher<ImageRequest, float[]>> scores = [];
 
     /// <summary>Starts the batchers of <paramref name="model"/>; <paramref name="wait"/> zero disables batching.</summary>
     public ModelBatchers(LatentEbmInference model, TimeSpan wait, ServiceMetrics? metrics = null)
     {
         Model = model;
         int priorSteps = model.Manifest.Files.First(f => f.Role == BundleRoles.PriorLangevin).Steps ?? 0;
-        int posteriorSteps = model.Manifest.Files.First(f => f.Role == BundleRoles.PosteriorLangevin).Steps ?? 0;
-        Func<IReadOnlyList<ImageRequest>, IReadOnlyList<float[]>> Posterior(Func<IReadOnlyList<ImageRequest>, IReadOnlyList<float[]>> run) => r =>
-        {
-            var result = run(r);
-            metrics?.Batch("posterior", posteriorSteps, r.Sum(x => x.Count));
-            return result;
-        };
         samples = new(r =>
         {
             var result = model.SamplePriorBatch(r);
             metrics?.Batch("prior", priorSteps, r.Sum(x => x.Count));
             return result;
         }, r => r.Count, LatentEbmInference.MaxBatch, wait);
-        latents = new(Posterior(r => model.InferLatentsBatch(r)), r => r.Count, LatentEbmInference.MaxBatch, wait);
-        reconstructions = new(Posterior(r => model.ReconstructBatch(r)), r => r.Count, LatentEbmInference.MaxBatch, wait);
-        scores = new(Posterior(r => model.ScoreBatch(r)), r => r.Count, LatentEbmInference.MaxBatch, wait);
+        PosteriorStartMode[] starts = model.HasEncoder ? [PosteriorStartMode.Encoder, PosteriorStartMode.Noise] : [PosteriorStartMode.Noise];
+        foreach (var start in starts)
+        {
+            var chain = new ChainSettings(Start: start);
+            var (name, role) = start == PosteriorStartMode.Encoder ? ("amortised_posterior", BundleRoles.AmortisedPosterior) : ("posterior", BundleRoles.PosteriorLangevin);
+            int steps = model.Manifest.Files.First(f => f.Role == role).Steps ?? 0;
+            Func<IReadOnlyList<ImageRequest>, IReadOnlyList<float[]>> Posterior(Func<IReadOnlyList<ImageRequest>, IReadOnlyList<float[]>> run) => r =>
+            {
+                var result = run(r);
+                metrics?.Batch(name, steps, r.Sum(x => x.Count));
+                return result;
+            };
+            latents[start] = new(Posterior(r => model.InferLatentsBatch(r, chain)), r => r.Count, LatentEbmInference.MaxBatch, wait);
+            reconstructions[start] = new(Posterior(r => model.ReconstructBatch(r, chain)), r => r.Count, LatentEbmInference.MaxBatch, wait);
+            scores[start] = new(Posterior(r => model.ScoreBatch(r, chain)), r => r.Count, LatentEbmInference.MaxBatch, wait);
+        }
     }
 
     /// <summary>The model.</summary>
@@ -41,21 +50,22 @@ public sealed class ModelBatchers : IAsyncDisposable
     /// <summary>Decoded prior samples.</summary>
     public Task<PriorSample> Samples(SampleRequest r, CancellationToken ct) => samples.Submit(r, ct);
 
-    /// <summary>Posterior latents.</summary>
-    public Task<float[]> Latents(ImageRequest r, CancellationToken ct) => latents.Submit(r, ct);
+    /// <summary>Posterior latents, the chain starting as <paramref name="start"/> says (<see cref="LatentEbmInference.ResolveStart"/>).</summary>
+    /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> for a model without an encoder.</exception>
+    public Task<float[]> Latents(ImageRequest r, PosteriorStartMode start, CancellationToken ct) => latents[Model.ResolveStart(start)].Submit(r, ct);
 
-    /// <summary>Reconstructions.</summary>
-    public Task<float[]> Reconstructions(ImageRequest r, CancellationToken ct) => reconstructions.Submit(r, ct);
+    /// <summary>Reconstructions, the chain starting as <paramref name="start"/> says.</summary>
+    /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> for a model without an encoder.</exception>
+    public Task<float[]> Reconstructions(ImageRequest r, PosteriorStartMode start, CancellationToken ct) => reconstructions[Model.ResolveStart(start)].Submit(r, ct);
 
-    /// <summary>Anomaly scores.</summary>
-    public Task<float[]> Scores(ImageRequest r, CancellationToken ct) => scores.Submit(r, ct);
+    /// <summary>Anomaly scores, the chain starting as <paramref name="start"/> says.</summary>
+    /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> for a model without an encoder.</exception>
+    public Task<float[]> Scores(ImageRequest r, PosteriorStartMode start, CancellationToken ct) => scores[Model.ResolveStart(start)].Submit(r, ct);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await samples.DisposeAsync();
-        await latents.DisposeAsync();
-        await reconstructions.DisposeAsync();
-        await scores.DisposeAsync();
+        foreach (var batcher in latents.Values.Concat(reconstructions.Values).Concat(scores.Values)) await batcher.DisposeAsync();
     }
 }

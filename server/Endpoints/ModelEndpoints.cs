@@ -6,7 +6,11 @@ using LatentEbm.Server.Hosting;
 
 namespace LatentEbm.Server.Endpoints;
 
-/// <summary>The <c>/v1</c> API: models, prior samples, posterior latents, reconstructions, anomaly scores.</summary>
+/// <summary>
+/// The <c>/v1</c> API: models, prior samples, posterior latents, reconstructions, anomaly scores. The posterior routes
+/// (<c>/latents</c>, <c>/reconstructions</c>, <c>/scores</c>) start their chains at the encoder's mean when the model has an
+/// encoder, and take <c>?start=noise</c> (or <c>encoder</c>) to choose (<see cref="RequestReader.Start"/>).
+/// </summary>
 public static class ModelEndpoints
 {
     /// <summary>Rate-limiter policy of the compute endpoints.</summary>
@@ -39,23 +43,26 @@ public static class ModelEndpoints
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("latents", id, http, registry, async (batchers, ct) =>
             {
+                var start = RequestReader.Start(http.Request, id, batchers.Model);
                 var request = await Images(http.Request, id, batchers.Model, options, ct);
-                var latents = await batchers.Latents(request, ct);
+                var latents = await batchers.Latents(request, start, ct);
                 return Ok(() => new { latents = Rows(latents, batchers.Model.Nz) }, latents);
             }));
         compute.MapPost("/reconstructions", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("reconstructions", id, http, registry, async (batchers, ct) =>
             {
+                var start = RequestReader.Start(http.Request, id, batchers.Model);
                 var request = await Images(http.Request, id, batchers.Model, options, ct);
-                var images = await batchers.Reconstructions(request, ct);
+                var images = await batchers.Reconstructions(request, start, ct);
                 if (AcceptsPng(http) && images.All(float.IsFinite)) return Png(batchers.Model, images, request.Count);
                 return Ok(() => new { images = Rows(images, batchers.Model.PixelsPerImage) }, images);
             }));
         compute.MapPost("/scores", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("scores", id, http, registry, async (batchers, ct) =>
             {
+                var start = RequestReader.Start(http.Request, id, batchers.Model);
                 var request = await Images(http.Request, id, batchers.Model, options, ct);
-                var scores = await batchers.Scores(request, ct);
+                var scores = await batchers.Scores(request, start, ct);
                 return Ok(() => new { scores }, scores);
             }));
     }

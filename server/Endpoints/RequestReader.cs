@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentEbm.Inference;
 using LatentEbm.Inference.Bundles;
 using LatentEbm.Server.Hosting;
 
@@ -58,6 +59,31 @@ public static class RequestReader
             JsonValueKind.False => false,
             _ => throw new RequestValidationException(name, $"{name} must be true or false"),
         };
+    }
+
+    /// <summary>The values the <c>start</c> query parameter of the posterior endpoints takes.</summary>
+    public static readonly IReadOnlyList<string> StartValues = ["encoder", "noise"];
+
+    /// <summary>
+    /// Where the posterior chain of <c>/latents</c>, <c>/reconstructions</c> and <c>/scores</c> starts: the query parameter
+    /// <c>start</c>, <c>encoder</c> (the encoder's mean mu(x), then the bundle's <c>score.encoder_steps</c> refinement steps;
+    /// PAPER.md, "Amortised posterior") or <c>noise</c> (z0 ~ N(0, sigma0² I), then <c>score.steps</c> steps, the paper's
+    /// chain); absent, the encoder when the model has one, else noise.
+    /// </summary>
+    /// <exception cref="RequestValidationException">
+    /// (field <c>start</c>) Another value, the parameter given twice, or <c>encoder</c> for a model without an encoder.
+    /// </exception>
+    public static PosteriorStartMode Start(HttpRequest request, string modelId, LatentEbmInference model)
+    {
+        if (!request.Query.TryGetValue("start", out var values)) return model.ResolveStart(PosteriorStartMode.Auto);
+        if (values.Count != 1)
+            throw new RequestValidationException("start", "start is given more than once; give it once");
+        string value = values[0] ?? "";
+        if (!StartValues.Contains(value, StringComparer.Ordinal))
+            throw new RequestValidationException("start", $"start must be {string.Join(" or ", StartValues)} (or left out: the encoder when the model has one), got '{value}'");
+        if (value == "encoder" && !model.HasEncoder)
+            throw new RequestValidationException("start", $"model {modelId} has no encoder (its manifest's model.posterior_start is {model.Manifest.Model.PosteriorStart}): its posterior chains start from noise; leave start out or give start=noise");
+        return value == "encoder" ? PosteriorStartMode.Encoder : PosteriorStartMode.Noise;
     }
 
     /// <summary>

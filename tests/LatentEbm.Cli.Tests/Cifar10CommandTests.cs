@@ -53,7 +53,8 @@ public class Cifar10CommandTests
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(models, "cifar-tiny", "manifest.json"))))
         {
             var m = manifest.RootElement;
-            Assert.Equal(2, m.GetProperty("schema_version").GetInt32());
+            Assert.Equal(LatentEbm.Inference.Bundles.BundleManifest.CurrentSchemaVersion, m.GetProperty("schema_version").GetInt32());
+            Assert.Equal("noise", m.GetProperty("model").GetProperty("posterior_start").GetString());
             Assert.Equal([3, 32, 32], m.GetProperty("observation").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
             var checks = m.GetProperty("verification").GetProperty("checks").EnumerateArray().ToList();
             Assert.NotEmpty(checks);

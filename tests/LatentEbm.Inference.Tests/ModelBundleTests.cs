@@ -18,6 +18,24 @@ public class ModelBundleTests
     }
 
     [Fact]
+    public void EveryShippedBundleOfAnEarlierSchemaStillOpensWithoutAnEncoder()
+    {
+        // The feature classifiers (mnist-classifier, cifar10-classifier) are not bundles: no manifest.json.
+        var bundles = Directory.GetDirectories(Path.Combine(TestPaths.RepositoryRoot, "models")).Where(f => File.Exists(Path.Combine(f, ModelBundle.ManifestFile))).ToList();
+        Assert.Equal(7, bundles.Count);
+        foreach (var folder in bundles)
+        {
+            using var bundle = ModelBundle.Open(folder);
+            Assert.InRange(bundle.Manifest.SchemaVersion, 1, 2);
+            Assert.False(bundle.Manifest.Model.HasEncoder, folder);
+            Assert.Equal("noise", bundle.Manifest.Model.PosteriorStart);
+            Assert.Null(bundle.Manifest.Score.EncoderSteps);
+            Assert.False(bundle.Has(BundleRoles.Encoder) || bundle.Has(BundleRoles.AmortisedPosterior), folder);
+            Assert.Equal(BundleRoles.Required.Order(), bundle.Manifest.Files.Select(f => f.Role).Order());
+        }
+    }
+
+    [Fact]
     public void TheDefaultBundleOpensAndDecodesAtAnyBatchSize()
     {
         using var bundle = ModelBundle.Open(DefaultBundle);
@@ -60,6 +78,9 @@ public class ModelBundleTests
     [InlineData("damaged weights")]
     [InlineData("null model")]
     [InlineData("bad step size")]
+    [InlineData("unknown posterior start")]
+    [InlineData("encoder without its graphs")]
+    [InlineData("encoder without its steps")]
     public void ACorruptBundleIsATypedErrorNamingTheFile(string damage)
     {
         string bundle = CopyOfDefaultBundle();
@@ -98,6 +119,18 @@ public class ModelBundleTests
             case "bad step size":
                 EditManifest(bundle, m => m["score"]!["step_size"] = 0);
                 (expectedPath, expectedText) = (manifest, "score.step_size 0 must lie in (0, 1]");
+                break;
+            case "unknown posterior start":
+                EditManifest(bundle, m => m["model"]!["posterior_start"] = "prior");
+                (expectedPath, expectedText) = (manifest, "model.posterior_start 'prior' must be noise or encoder");
+                break;
+            case "encoder without its graphs":
+                EditManifest(bundle, m => { m["model"]!["posterior_start"] = "encoder"; m["score"]!["encoder_steps"] = 5; });
+                (expectedPath, expectedText) = (manifest, "no file for role encoder");
+                break;
+            case "encoder without its steps":
+                EditManifest(bundle, m => m["model"]!["posterior_start"] = "encoder");
+                (expectedPath, expectedText) = (manifest, "score.encoder_steps must be 0 or more when model.posterior_start is encoder");
                 break;
             case "damaged weights":
                 string weights = Path.Combine(bundle, "weights.bin");

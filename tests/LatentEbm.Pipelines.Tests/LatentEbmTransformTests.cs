@@ -160,3 +160,106 @@ public class LatentEbmTransformTests
         Assert.IsType<VectorDataViewType>(encoder.Fit(data).GetOutputSchema(data.Schema)["Latent"].Type);
     }
 }
+
+/// <summary>
+/// Both estimators on a bundle with an encoder (the tiny amortised MNIST run of <see cref="TinyAmortisedBundle"/>): each row's
+/// chain starts at the encoder's mean, as the inference library's encoder path does, unless the options force noise.
+/// </summary>
+public class AmortisedTransformTests
+{
+    private static readonly Lazy<LabeledImages> Test = new(() => ImageDatasets.LoadSplit(TestPaths.Mnist, train: false));
+
+    private sealed class Row
+    {
+        [VectorType(784)] public float[] Features { get; set; } = [];
+    }
+
+    private static IDataView Images(MLContext ml, int count) =>
+        ml.Data.LoadFromEnumerable(Enumerable.Range(0, count).Select(i => new Row { Features = Test.Value.Image(i).ToArray() }));
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(1e-6, expected.Max(v => Math.Abs(v)));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale, $"index {i}: {expected[i]} vs {actual[i]}");
+    }
+
+    private static bool Differ(float[] a, float[] b) => a.Zip(b).Any(p => Math.Abs(p.First - p.Second) > 1e-3 * Math.Max(1, Math.Abs(p.First)));
+
+    [Fact]
+    public void ScoresAndLatentsStartAtTheEncoderUnlessTheOptionsForceNoise()
+    {
+        const int n = 12, seed = 4;
+        string bundle = TinyAmortisedBundle.Bundle;
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, n);
+        using var library = LatentEbmInference.Open(bundle);
+        Assert.True(library.HasEncoder);
+        // Row i draws from stream i of the seed, as the transform does.
+        float[] Expected(bool scores, PosteriorStartMode start)
+        {
+            var chain = new ChainSettings(Start: start);
+            var rows = Enumerable.Range(0, n).Select(i => new ImageRequest(Test.Value.Image(i).ToArray(), 1, seed, FirstStream: i)).ToList();
+            return [.. (scores ? library.ScoreBatch(rows, chain) : library.InferLatentsBatch(rows, chain)).SelectMany(r => r)];
+        }
+        foreach (var start in new[] { PosteriorStartMode.Auto, PosteriorStartMode.Encoder, PosteriorStartMode.Noise })
+        {
+            var options = new LatentEbmTransformOptions { BundlePath = bundle, Seed = seed, BatchSize = 5, PosteriorStart = start };
+            using var scorer = ml.Transforms.ScoreLatentEbmAnomaly(options).Fit(data);
+            var scores = scorer.Transform(data).GetColumn<float>("Score").ToArray();
+            options.OutputColumnName = "Latent";
+            using var encoder = ml.Transforms.EncodeLatentEbm(options).Fit(data);
+            var latents = encoder.Transform(data).GetColumn<float[]>("Latent").SelectMany(z => z).ToArray();
+            var resolved = start == PosteriorStartMode.Noise ? PosteriorStartMode.Noise : PosteriorStartMode.Encoder;
+            AssertClose(Expected(true, resolved), scores);
+            AssertClose(Expected(false, resolved), latents);
+            if (start == PosteriorStartMode.Noise)
+            {
+                Assert.True(Differ(Expected(true, PosteriorStartMode.Encoder), scores), "forcing noise gave the encoder's scores");
+                Assert.True(Differ(Expected(false, PosteriorStartMode.Encoder), latents), "forcing noise gave the encoder's latents");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheEncoderStartOnABundleWithoutAnEncoderIsAnErrorAtFitAndTheOptionIsSnapshotted()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Images(ml, 2);
+        string plain = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-digit4");
+        var options = new LatentEbmTransformOptions { BundlePath = plain, PosteriorStart = PosteriorStartMode.Encoder };
+        var estimator = ml.Transforms.ScoreLatentEbmAnomaly(options);
+        var error = Assert.Throws<ArgumentException>(() => estimator.Fit(data));
+        Assert.Contains("PosteriorStart is Encoder", error.Message);
+        Assert.Contains("has no encoder", error.Message);
+        // Changing the options afterwards does not reach the estimator made from them.
+        options.PosteriorStart = PosteriorStartMode.Noise;
+        Assert.Throws<ArgumentException>(() => estimator.Fit(data));
+        using var fromNoise = ml.Transforms.ScoreLatentEbmAnomaly(options).Fit(data);
+        using var auto = ml.Transforms.ScoreLatentEbmAnomaly(plain).Fit(data);
+        Assert.Equal(auto.Transform(data).GetColumn<float>("Score").ToArray(), fromNoise.Transform(data).GetColumn<float>("Score").ToArray());
+    }
+}
+
+/// <summary>The anomaly evaluation job (<c>evaluate anomaly</c>) on a bundle with an encoder records the chain it scored with.</summary>
+public class AmortisedEvaluationTests
+{
+    [Fact]
+    public void TheReportAndTheRecordedMetricsNameTheEncoderStartAndItsSteps()
+    {
+        // A copy: --record rewrites the manifest, and the shared tiny bundle serves other tests.
+        string bundle = Path.Combine(TestPaths.NewTempFolder(), "mnist-amortised-tiny");
+        Directory.CreateDirectory(bundle);
+        foreach (var file in Directory.GetFiles(TinyAmortisedBundle.Bundle)) File.Copy(file, Path.Combine(bundle, Path.GetFileName(file)));
+        string dataRoot = Path.GetDirectoryName(TestPaths.Mnist)!;
+        var report = LatentEbm.Pipelines.Jobs.AnomalyEvaluationJob.Run(bundle, dataRoot, TestPaths.NewTempFolder(), seed: 2, record: true);
+        Assert.Equal("encoder", report.Score["test_chain_start"]);
+        Assert.Equal(TinyAmortisedBundle.EncoderSteps, report.Score["test_chain_steps"]);
+        using var opened = LatentEbmInference.Open(bundle);
+        Assert.Equal("encoder", opened.Manifest.Metrics["test_chain_start"].GetString());
+        Assert.Equal(TinyAmortisedBundle.EncoderSteps, opened.Manifest.Metrics["test_chain_steps"].GetInt32());
+        Assert.Equal(report.PrAuc, opened.Manifest.Metrics["pr_auc"].GetDouble());
+        Assert.InRange(report.PrAuc, report.Prevalence - 0.2, 1); // a one-epoch tiny model: a number, not a quality claim
+    }
+}

@@ -21,7 +21,9 @@ public sealed record ExportResult(string Folder, BundleManifest Manifest, IReadO
 
 /// <summary>
 /// Exports a training run's newest checkpoint as a model bundle: the six graphs of
-/// <see cref="BundleRoles"/>, their weights (by default one <c>weights.bin</c> holding every distinct weight
+/// <see cref="BundleRoles.Required"/> and, for a run with an encoder (<see cref="TrainingConfig.Amortised"/>), the two of
+/// <see cref="BundleRoles.Amortised"/> (the encoder, and the posterior chain of <see cref="AnomalyScoreConfig.EncoderSteps"/>
+/// steps from its mean); their weights (by default one <c>weights.bin</c> holding every distinct weight
 /// tensor once, ONNX external data shared by the graphs; or inside each graph, see <see cref="WeightStorage"/>),
 /// and <c>manifest.json</c>; each ONNX file carries the model card as <c>metadata_props</c>. The bundle is built in a temporary sibling folder, opened with the same
 /// loader users get, verified against TorchSharp (<see cref="BundleVerifier"/>), and only then moved
@@ -80,14 +82,20 @@ public static class BundleExporter
         var (prior, generator, model) = ModelFactory.Create(config, torch.CPU);
         using var priorScope = prior;
         using var generatorScope = generator;
-        var checkpointManifest = CheckpointStore.RestoreNetworks(checkpoint, prior, generator);
+        using var encoderScope = model.Encoder;
+        var checkpointManifest = CheckpointStore.RestoreNetworks(checkpoint, prior, generator, model.Encoder);
         var (prior64, generator64, model64) = ModelFactory.Create(config, torch.CPU);
         using var prior64Scope = prior64;
         using var generator64Scope = generator64;
-        CheckpointStore.RestoreNetworks(checkpoint, prior64, generator64);
+        using var encoder64Scope = model64.Encoder;
+        CheckpointStore.RestoreNetworks(checkpoint, prior64, generator64, model64.Encoder);
         prior64.to(torch.float64);
         generator64.to(torch.float64);
-        var spec = new LatentEbmSpec(ModuleExporter.ToNetwork(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0);
+        model64.Encoder?.to(torch.float64);
+        var spec = new LatentEbmSpec(ModuleExporter.ToNetwork(prior), ModuleExporter.Generator(generator), config.Sigma, config.Sigma0)
+        {
+            Encoder = model.Encoder is { } encoder ? ModuleExporter.ToNetwork(encoder) : null,
+        };
         var calibration = Evaluation.ScoreCalibration.Read(runFolder);
         if (config.Score.Weights == ScoreWeighting.Standardized && calibration?.Epoch is int calibrated && calibrated != checkpointManifest.Epoch)
             throw new RunFolderException(runFolder, $"{Evaluation.ScoreCalibration.FileName} was measured after epoch {calibrated}, but the newest checkpoint is epoch {checkpointManifest.Epoch}; finish the run (train --resume) so that it is measured again");
@@ -112,7 +120,9 @@ public static class BundleExporter
             ["prior"] = spec.Prior.Describe(),
             ["generator"] = spec.Generator.Describe(),
             ["epochs"] = checkpointManifest.Epoch.ToString(),
+            ["posterior_start"] = Data.Sources.SettingNames.Of(config.PosteriorStart),
         };
+        if (spec.Encoder is { } encoderNetwork) card["encoder"] = encoderNetwork.Describe();
         Dictionary<string, string> Card(string role, int? steps) =>
             new(card) { ["role"] = role, ["steps"] = steps?.ToString() ?? "" };
 
@@ -125,6 +135,14 @@ public static class BundleExporter
             (BundleRoles.PosteriorLangevin, config.Score.Steps, LatentEbmGraphs.PosteriorLangevin(spec, config.Score.Steps, form, Card(BundleRoles.PosteriorLangevin, config.Score.Steps))),
             (BundleRoles.AnomalyScore, null, LatentEbmGraphs.AnomalyScore(spec, scoreWeights.Reconstruction, scoreWeights.Energy, scoreWeights.LatentNorm, Card(BundleRoles.AnomalyScore, null))),
         };
+        if (spec.Encoder is not null)
+            graphs =
+            [
+                .. graphs,
+                (BundleRoles.Encoder, null, LatentEbmGraphs.Encoder(spec, Card(BundleRoles.Encoder, null))),
+                (BundleRoles.AmortisedPosterior, config.Score.EncoderSteps,
+                    LatentEbmGraphs.AmortisedPosterior(spec, config.Score.EncoderSteps, form, Card(BundleRoles.AmortisedPosterior, config.Score.EncoderSteps))),
+            ];
         if (replaceGraph is not null)
             graphs = [.. graphs.Select(g => (g.Role, g.Steps, replaceGraph(g.Role, spec, g.Model)))];
 
@@ -161,6 +179,8 @@ public static class BundleExporter
                     spec.Prior.Describe(), spec.Generator.Describe(), config.Observation.Range)
                 {
                     Generator = Data.Sources.SettingNames.Of(config.Generator),
+                    PosteriorStart = Data.Sources.SettingNames.Of(config.PosteriorStart),
+                    EncoderLayers = spec.Encoder?.Describe(),
                 },
                 Observation = new BundleObservation(Data.Sources.SettingNames.Of(config.Observation.Kind), config.Observation.Shape, config.Observation.Range),
                 Training = new BundleTraining(Data.Sources.SettingNames.Of(config.Dataset), config.HoldoutDigit, config.SplitSeed, config.Seed, checkpointManifest.Epoch,
@@ -168,7 +188,10 @@ public static class BundleExporter
                 {
                     HoldoutClass = config.HoldoutClass,
                 },
-                Score = new BundleScore(scoreWeights.Reconstruction, scoreWeights.Energy, scoreWeights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, Data.Sources.SettingNames.Of(config.Score.Weights)),
+                Score = new BundleScore(scoreWeights.Reconstruction, scoreWeights.Energy, scoreWeights.LatentNorm, config.Score.Steps, config.Score.StepSize, config.Score.Noise, Data.Sources.SettingNames.Of(config.Score.Weights))
+                {
+                    EncoderSteps = config.Amortised ? config.Score.EncoderSteps : null,
+                },
                 Files = [.. files],
                 Weights = weightsEntry,
             };

@@ -31,7 +31,10 @@ public sealed record ParityCheck(string Graph, string Quantity, int Batch, doubl
 /// while TorchSharp's own float32 chain was 7.4e-3 away; one of 7 rows of a digit-7 model 5.8e-3
 /// away), so the bound is on the median per-row error, which a systematic error (wrong drift,
 /// noise or K) still moves; the one-step check (1e-5) and the small-step whole-chain check (1e-4)
-/// pin the formula down.
+/// pin the formula down. A bundle with an encoder (<see cref="BundleRoles.Amortised"/>) has the encoder's mu and log sigma²
+/// checked against the float64 encoder within 1e-5, and its amortised posterior chain (start mu(x), then K steps) checked
+/// like the posterior chain against a float64 chain from the float64 encoder's mean with the same noise: one step, the
+/// whole chain at the model's step size and at <see cref="SmallStepSize"/> (K = 0: z_out = mu(x) within 1e-5).
 /// </summary>
 public static class BundleVerifier
 {
@@ -40,9 +43,11 @@ public static class BundleVerifier
     /// row; tests prove that wrong chains (drift scaled, noise before the drift, K - 1 steps, the
     /// reference-prior term dropped, sigma for sigma²) fail. 3: the one-step check is against float64 (it was
     /// against TorchSharp's float32 step), and it and the small-step chain check hold on <see cref="StepRowShare"/>
-    /// of the rows.
+    /// of the rows. 4: a bundle of a model with an encoder also has its encoder graph checked (mu and log sigma² against
+    /// float64, <see cref="SingleTolerance"/>) and its amortised posterior chain (mu(x), then K steps) held to the posterior
+    /// chain's bounds against a float64 chain from the float64 encoder's mean.
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>
     /// Share of rows that must meet the one-step bound (<see cref="SingleTolerance"/>) and the small-step whole-chain
@@ -88,10 +93,22 @@ public static class BundleVerifier
         using var rng = new torch.Generator((ulong)seed);
         int nz = model.Nz;
         int[] image = manifest.Model.ImageShape;
+        bool amortised = manifest.Model.HasEncoder;
+        if (amortised != (model.Encoder is not null) || amortised != (model64.Encoder is not null) || amortised != (spec.Encoder is not null))
+            throw new BundleVerificationException($"the bundle's model.posterior_start is {manifest.Model.PosteriorStart}, but the model it is checked against {(model.Encoder is null ? "has no" : "has an")} encoder");
         using var oneStepPrior = Session(LatentEbmGraphs.PriorLangevin(spec, 1, ChainForm.Unrolled));
         using var oneStepPosterior = Session(LatentEbmGraphs.PosteriorLangevin(spec, 1, ChainForm.Unrolled));
+        using var oneStepAmortised = amortised ? Session(LatentEbmGraphs.AmortisedPosterior(spec, 1, ChainForm.Unrolled)) : null;
         model.Prior.eval();
         model.Generator.eval();
+        model.Encoder?.eval();
+        model64.Encoder?.eval();
+        var chains = new List<(string Role, int Steps, double StepSize)>
+        {
+            (BundleRoles.PriorLangevin, bundle.File(BundleRoles.PriorLangevin).Steps!.Value, manifest.Model.PriorStepSize),
+            (BundleRoles.PosteriorLangevin, bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value, score.StepSize),
+        };
+        if (amortised) chains.Add((BundleRoles.AmortisedPosterior, bundle.File(BundleRoles.AmortisedPosterior).Steps!.Value, score.StepSize));
 
         foreach (int b in batchSizes)
         {
@@ -117,46 +134,55 @@ public static class BundleVerifier
                 var expected = (x - model.Generator.forward(z)).square().flatten(1).sum(1) * score.ReconstructionWeight
                                - model.Prior.forward(z) * score.EnergyWeight + z.square().sum(1) * score.LatentNormWeight;
                 Check(checks, BundleRoles.AnomalyScore, "score", b, bundle.Run(BundleRoles.AnomalyScore, xIn, zIn)["score"].Data, expected, SingleTolerance);
+                if (model64.Encoder is { } encoder64)
+                {
+                    var (mu64, logVariance64) = encoder64.Gaussian(x.to(float64));
+                    var encoded = bundle.Run(BundleRoles.Encoder, xIn);
+                    Check(checks, BundleRoles.Encoder, "mu vs float64", b, encoded["mu"].Data, mu64, SingleTolerance);
+                    Check(checks, BundleRoles.Encoder, "log_var vs float64", b, encoded["log_var"].Data, logVariance64, SingleTolerance);
+                }
             }
 
             // One Langevin step with the same noise, then the bundle's whole chains.
-            foreach (var (role, steps, stepSize) in new[]
-                     {
-                         (BundleRoles.PriorLangevin, bundle.File(BundleRoles.PriorLangevin).Steps!.Value, manifest.Model.PriorStepSize),
-                         (BundleRoles.PosteriorLangevin, bundle.File(BundleRoles.PosteriorLangevin).Steps!.Value, score.StepSize),
-                     })
+            foreach (var (role, steps, stepSize) in chains)
             {
-                bool posterior = role == BundleRoles.PosteriorLangevin;
-                foreach (int k in new[] { 1, steps })
+                bool posterior = role != BundleRoles.PriorLangevin, fromEncoder = role == BundleRoles.AmortisedPosterior;
+                // The amortised chain starts at mu(x) of the model in the chain's precision; the others at the shared z.
+                Tensor Start(LatentEbmModel m, ScalarType type) => fromEncoder ? m.Encoder!.Mean(x.to(type)) : z.to(type);
+                foreach (int k in steps == 0 ? new[] { 0 } : new[] { 1, steps })
                 {
                     var noise = randn([k, b, nz], generator: rng);
-                    Tensor Chain(LatentEbmModel m, ScalarType type) => posterior
-                        ? LangevinSampler.PosteriorChain(m, x.to(type), z.to(type), k, stepSize, new ScriptedNoise(noise.to(type)))
-                        : LangevinSampler.PriorChain(m, z.to(type), k, stepSize, new ScriptedNoise(noise.to(type)));
-                    (string, float[], int[])[] inputs = posterior
-                        ? [xIn, zIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])]
+                    Tensor Chain(LatentEbmModel m, ScalarType type, double s) => posterior
+                        ? LangevinSampler.PosteriorChain(m, x.to(type), Start(m, type), k, s, new ScriptedNoise(noise.to(type)))
+                        : LangevinSampler.PriorChain(m, z.to(type), k, s, new ScriptedNoise(noise.to(type)));
+                    (string, float[], int[])[] inputs = fromEncoder ? [xIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])]
+                        : posterior ? [xIn, zIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])]
                         : [zIn, ("noise", Floats(noise), [k, b, nz]), ("step_size", [(float)stepSize], [])];
-                    if (k == 1)
+                    if (k == 0)
                     {
-                        var step64 = Chain(model64, float64);
-                        float[] oneStep = Run(posterior ? oneStepPosterior : oneStepPrior, inputs), step64Values = Floats(step64);
-                        Check(checks, role, $"z after one step vs float64 ({StepRowShare:P0} of rows)", b, oneStep, step64, SingleTolerance,
-                            RowQuantile(Floats(Chain(model, float32)), step64Values, nz, 1.0), RowQuantile(oneStep, step64Values, nz, StepRowShare));
+                        // No steps: the shipped chain is the encoder's mean.
+                        Check(checks, role, "z after 0 steps (mu) vs float64", b, bundle.Run(role, inputs)["z_out"].Data, Start(model64, float64), SingleTolerance);
                         continue;
                     }
-                    var reference = Chain(model64, float64);
+                    if (k == 1)
+                    {
+                        var step64 = Chain(model64, float64, stepSize);
+                        float[] oneStep = Run(fromEncoder ? oneStepAmortised! : posterior ? oneStepPosterior : oneStepPrior, inputs), step64Values = Floats(step64);
+                        Check(checks, role, $"z after one step vs float64 ({StepRowShare:P0} of rows)", b, oneStep, step64, SingleTolerance,
+                            RowQuantile(Floats(Chain(model, float32, stepSize)), step64Values, nz, 1.0), RowQuantile(oneStep, step64Values, nz, StepRowShare));
+                        continue;
+                    }
+                    var reference = Chain(model64, float64, stepSize);
                     // Whole chains at the model's step size are chaotic in float32: a row near a ridge of
                     // log p can end in another mode after rounding alone. The bound holds for the median row.
-                    float[] torch32 = Floats(Chain(model, float32)), referenceValues = Floats(reference);
+                    float[] torch32 = Floats(Chain(model, float32, stepSize)), referenceValues = Floats(reference);
                     double torchRounding = RowQuantile(torch32, referenceValues, nz, ChainRowQuantile);
                     float[] shipped = bundle.Run(role, inputs)["z_out"].Data;
                     Check(checks, role, $"z after {k} steps vs float64 ({ChainRowQuantile:P0} of rows)", b, shipped, reference,
                         Math.Max(ChainTolerance, ChainRoundingFactor * torchRounding), torchRounding, RowQuantile(shipped, referenceValues, nz, ChainRowQuantile));
 
                     // The shipped graph at a small step size: tight, so a wrong drift or noise scale cannot pass.
-                    var smallReference = posterior
-                        ? LangevinSampler.PosteriorChain(model64, x.to(float64), z.to(float64), k, SmallStepSize, new ScriptedNoise(noise.to(float64)))
-                        : LangevinSampler.PriorChain(model64, z.to(float64), k, SmallStepSize, new ScriptedNoise(noise.to(float64)));
+                    var smallReference = Chain(model64, float64, SmallStepSize);
                     inputs[^1] = ("step_size", [(float)SmallStepSize], []);
                     float[] small = bundle.Run(role, inputs)["z_out"].Data;
                     Check(checks, role, $"z after {k} steps at step size {SmallStepSize} vs float64 ({StepRowShare:P0} of rows)", b, small,
@@ -202,5 +228,5 @@ public static class BundleVerifier
         return results.First().AsTensor<float>().ToArray();
     }
 
-    private static float[] Floats(Tensor t) => t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
+    private static float[] Floats(Tensor t) => t.numel() == 0 ? [] : t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
 }

@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), LatentsBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
         return bench;
     }
 
@@ -350,6 +350,54 @@ internal static class BenchCommand
             if (parse.GetValue(report) is string path)
             {
                 MarkdownSections.Replace(path, dataset == "mnist" ? "serve" : $"serve-{dataset}", md.ToString());
+                AnsiConsole.MarkupLineInterpolated($"Written to {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command LatentsBench()
+    {
+        var models = new Option<string>("--models") { Description = "Folder of model bundles", DefaultValueFactory = _ => "models" };
+        var model = new Option<string>("--model") { Description = "A bundle with an encoder (its folder name)", Required = true };
+        var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (the bundle's test images are sent)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
+        var batch = new Option<int>("--batch") { Description = "Images per request", DefaultValueFactory = _ => 256 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Timed requests per start", DefaultValueFactory = _ => 10 };
+        var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
+        var command = new Command("latents", "The service's /latents for one batch of images: chains started at the encoder's mean against chains from noise of the bundle's noise-started length; median latency and the speed-up.")
+        {
+            models, model, dataDir, batch, repetitions, report,
+        };
+        command.SetAction(async parse =>
+        {
+            string folder = Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!);
+            var (manifest, test) = BundleTestImages(folder, parse.GetValue(dataDir)!);
+            if (!manifest.Model.HasEncoder) return Fail($"{folder} has no encoder: export a run trained with --posterior-start encoder");
+            int n = parse.GetValue(batch);
+            if (n < 1 || n > test.Count) return Fail($"--batch must be 1..{test.Count}");
+            float[][] images = [.. Enumerable.Range(0, n).Select(i => test.Image(i).ToArray())];
+            var options = new LatentEbm.Server.Hosting.ServerOptions { ModelsFolder = parse.GetValue(models)!, MaxImages = Math.Max(256, n) };
+            var results = await LatentEbm.Server.Benchmarks.ServeBenchmark.Latents(options, parse.GetValue(model)!, images, parse.GetValue(repetitions));
+            int noiseSteps = manifest.Files.First(f => f.Role == LatentEbm.Inference.Bundles.BundleRoles.PosteriorLangevin).Steps ?? 0;
+            static double Median(double[] v) => v.Length % 2 == 1 ? v[v.Length / 2] : 0.5 * (v[v.Length / 2 - 1] + v[v.Length / 2]);
+            double encoder = Median(results["encoder"]), noise = Median(results["noise"]);
+            string I(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
+            var md = new StringBuilder()
+                .AppendLine($"## HTTP service: /latents for {n} images, {parse.GetValue(model)}: encoder start against noise start")
+                .AppendLine()
+                .AppendLine($"Command: `./latent-ebm bench latents --models {parse.GetValue(models)} --model {parse.GetValue(model)} --batch {n} --repetitions {parse.GetValue(repetitions)}`; {Environment.ProcessorCount}-core machine, CPU provider, loopback, JSON bodies, one request at a time (starts alternating), {DateTime.UtcNow:yyyy-MM-dd}; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end.")
+                .AppendLine()
+                .AppendLine("| chain | steps | median ms | min ms | max ms |")
+                .AppendLine("|---|---|---|---|---|")
+                .AppendLine($"| from the encoder's mean (`?start=encoder`) | {manifest.Score.EncoderSteps} | {I(encoder)} | {I(results["encoder"][0])} | {I(results["encoder"][^1])} |")
+                .AppendLine($"| from noise (`?start=noise`) | {noiseSteps} | {I(noise)} | {I(results["noise"][0])} | {I(results["noise"][^1])} |")
+                .AppendLine()
+                .Append($"Latents from the encoder come back {noise / encoder:F1} times faster (medians, one run).");
+            AnsiConsole.WriteLine(md.ToString());
+            if (parse.GetValue(report) is string path)
+            {
+                MarkdownSections.Replace(path, "latents", md.ToString());
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
             return 0;

@@ -50,6 +50,33 @@ public static class ServeBenchmark
         return results;
     }
 
+    /// <summary>
+    /// Times <c>POST /latents</c> for one batch of images on a bundle with an encoder, one request at a time, once with the
+    /// chains started at the encoder's mean (<c>?start=encoder</c>) and once from noise (<c>?start=noise</c>, the bundle's
+    /// noise-started chain length), alternating, after one warm-up each.
+    /// </summary>
+    /// <param name="options">Service options (its models folder holds the bundle).</param>
+    /// <param name="modelId">The bundle's id (its folder name).</param>
+    /// <param name="images">The batch, e.g. 256 images in the model's shape.</param>
+    /// <param name="repetitions">Timed requests per start.</param>
+    /// <returns>Per start ("encoder", "noise"): the sorted latencies in ms.</returns>
+    public static async Task<IReadOnlyDictionary<string, double[]>> Latents(ServerOptions options, string modelId, float[][] images, int repetitions)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repetitions);
+        await using var app = LatentEbmServer.Build(options with { Urls = "http://127.0.0.1:0", BatchWaitMilliseconds = 0 });
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
+        string[] starts = ["encoder", "noise"];
+        var latencies = starts.ToDictionary(s => s, _ => new List<double>());
+        foreach (var start in starts) await Send(client, $"/v1/models/{modelId}/latents?start={start}", new { images, seed = 0 }); // warm-up
+        for (int i = 0; i < repetitions; i++)
+            foreach (var start in starts)
+                latencies[start].Add(await Send(client, $"/v1/models/{modelId}/latents?start={start}", new { images, seed = i + 1 }));
+        await app.StopAsync();
+        return latencies.ToDictionary(p => p.Key, p => p.Value.Order().ToArray());
+    }
+
     private static async Task<LoadResult> Drive(HttpClient client, string path, string endpoint, bool batching, int concurrency, int perClient, Func<int, object> body)
     {
         var latencies = new List<double>();

@@ -68,6 +68,9 @@ public static class ClassifierEvaluationJob
         {
             bundle,
             trainer = "FastTree, one-versus-all (ML.NET defaults)",
+            latent_chain = manifest.Model.HasEncoder
+                ? $"from the encoder's mean, {manifest.Score.EncoderSteps} steps"
+                : $"from noise, {manifest.Files.First(f => f.Role == BundleRoles.PosteriorLangevin).Steps} steps",
             train_images = train.Count,
             test_images = test.Count,
             results,

@@ -12,8 +12,10 @@ if [[ -e "$library" ]]; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download libopenblas0-openmp >/dev/null 2>&1) || {
-  echo "apt-get download libopenblas0-openmp failed; run 'apt-get update' first" >&2
+download() { (cd "$work" && apt-get download libopenblas0-openmp >/dev/null 2>&1); }
+# A fresh machine's package lists may be missing or stale: refresh them once and try again.
+download || { apt-get update -qq >/dev/null 2>&1 || true; download; } || {
+  echo "apt-get download libopenblas0-openmp failed (as root, with Debian's package lists reachable)" >&2
   exit 1
 }
 mkdir -p "$target"

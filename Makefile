@@ -5,7 +5,7 @@ DATA_DIR    ?= .cache/data
 DEMO_DIGIT  ?= 4
 DEMO_EPOCHS ?= 8
 
-.PHONY: all data build test demo paper-table amortised-table cifar10 clean
+.PHONY: all data build test demo paper-table amortised-table cifar10 bench-training clean
 
 all: build
 
@@ -47,6 +47,12 @@ amortised-table: data
 ## .json. Settings: EPOCHS (2), NGF (16), NZ (128), THREADS (1 per run; both runs at once). See README for its budget.
 cifar10: data
 	./scripts/cifar10.sh
+
+## bench-training: the training speed table (LatentEbm with each chain engine beside PyTorch eager, Debian's
+## python3-torch on Debian's OpenBLAS unpacked into .cache/openblas) into docs/benchmarks.md; run it on a quiet machine
+bench-training: data
+	./scripts/bench/fetch-openblas.sh
+	./latent-ebm bench training --iterations 30 --warmup 5 --threads 1 --report docs/benchmarks.md
 
 clean:
 	$(DOTNET) clean LatentEbm.sln -c $(CONFIG) -nologo -v quiet

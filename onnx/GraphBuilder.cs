@@ -8,6 +8,8 @@ namespace LatentEbm.Onnx;
 /// typed float32 inputs and outputs with a symbolic batch dimension <c>B</c>, weights as
 /// initializers, and the handful of operators the layers need. A subgraph (a Loop body) shares the
 /// root's name counter and initializers, so weights are stored once however often they are used.
+/// Built with <c>weightsAsInputs</c>, the layers' weights become graph inputs instead (<see cref="WeightInputs"/>):
+/// a graph built once then runs with whatever weights are fed, e.g. a trainer's live parameters.
 /// </summary>
 public sealed class GraphBuilder
 {
@@ -25,13 +27,19 @@ public sealed class GraphBuilder
     private readonly Dictionary<string, int> counters;
     private readonly Dictionary<(float, string), OnnxValue> scalars = [];
     private readonly Dictionary<float[], OnnxValue> weights = new(ReferenceEqualityComparer.Instance);
+    private readonly List<WeightInput> weightInputs = [];
+    private readonly bool weightsAsInputs;
 
     /// <summary>Starts an empty graph named <paramref name="name"/>.</summary>
-    public GraphBuilder(string name)
+    /// <param name="name">The graph's name.</param>
+    /// <param name="weightsAsInputs">False (the default): <see cref="Weight"/> stores each weight array as an initializer.
+    /// True: each becomes a float32 graph input of its shape, listed in <see cref="WeightInputs"/>, and the graph holds no weights.</param>
+    public GraphBuilder(string name, bool weightsAsInputs = false)
     {
         root = this;
         graph = new GraphProto { Name = name };
         counters = [];
+        this.weightsAsInputs = weightsAsInputs;
     }
 
     private GraphBuilder(GraphBuilder parent, string name)
@@ -95,15 +103,41 @@ public sealed class GraphBuilder
 
     /// <summary>
     /// The initializer holding <paramref name="data"/> (a layer's weights), created on first use and
-    /// shared by every later use in this model (forward pass, VJP, each unrolled Langevin step).
+    /// shared by every later use in this model (forward pass, VJP, each unrolled Langevin step). In a graph
+    /// built with <c>weightsAsInputs</c>, a root-graph input of <paramref name="shape"/> instead, created on first
+    /// use of the array (by reference) and listed in <see cref="WeightInputs"/>; the array's values are not stored.
     /// </summary>
+    /// <exception cref="OnnxExportException">The array's length does not match <paramref name="shape"/>, or one array is used with two element counts.</exception>
     public OnnxValue Weight(string hint, float[] data, long[] shape)
     {
-        if (root.weights.TryGetValue(data, out var v)) return v;
-        v = Constant(hint, data, shape);
+        if (root.weights.TryGetValue(data, out var v))
+        {
+            if (v.RowSize != shape.Aggregate(1L, (a, b) => a * b))
+                throw new OnnxExportException($"weight {v.Name} is used as [{string.Join(", ", v.Shape)}] and as [{string.Join(", ", shape)}]");
+            return v;
+        }
+        if (root.weightsAsInputs)
+        {
+            if (shape.Aggregate(1L, (a, b) => a * b) != data.Length || shape.Any(d => d < 0))
+                throw new OnnxExportException($"weight {hint}: {data.Length} values for shape [{string.Join(", ", shape)}]");
+            string name = root.Fresh(hint);
+            root.graph.Input.Add(ValueInfo(name, TensorProto.Types.DataType.Float, shape));
+            v = new OnnxValue(name, shape);
+            root.weightInputs.Add(new WeightInput(name, data, shape));
+        }
+        else
+        {
+            v = Constant(hint, data, shape);
+        }
         root.weights[data] = v;
         return v;
     }
+
+    /// <summary>
+    /// The graph inputs that stand for weights (only in a graph built with <c>weightsAsInputs</c>; empty otherwise), in the
+    /// order they were first used: each names the array the layer was built with, so a caller can feed the tensor it came from.
+    /// </summary>
+    public IReadOnlyList<WeightInput> WeightInputs => root.weightInputs;
 
     /// <summary>An int64 initializer (shapes, axes).</summary>
     public OnnxValue Int64Constant(string hint, long[] data)
@@ -246,3 +280,9 @@ public sealed class GraphBuilder
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };
     }
 }
+
+/// <summary>A graph input that stands for a layer's weights (<see cref="GraphBuilder.WeightInputs"/>).</summary>
+/// <param name="Name">The input's name in the graph.</param>
+/// <param name="Source">The weight array the layer was built with (compared by reference: it identifies the parameter to feed).</param>
+/// <param name="Shape">The input's shape (no batch dimension); its element count is <paramref name="Source"/>'s length.</param>
+public sealed record WeightInput(string Name, float[] Source, long[] Shape);

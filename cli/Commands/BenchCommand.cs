@@ -55,20 +55,43 @@ internal static class BenchCommand
         return bench;
     }
 
+    /// <summary>Where <c>scripts/bench/fetch-openblas.sh</c> unpacks Debian's OpenBLAS (OpenMP build) for the PyTorch side.</summary>
+    private const string OpenBlasFolder = ".cache/openblas/usr/lib/x86_64-linux-gnu/openblas-openmp";
+
     private static Command TrainingBench()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (MNIST training images)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
-        var iterations = new Option<int>("--iterations") { Description = "Timed iterations per method", DefaultValueFactory = _ => 100 };
-        var threads = new Option<int>("--threads") { Description = "Torch CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var iterations = new Option<int>("--iterations") { Description = "Timed iterations per way", DefaultValueFactory = _ => 30 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed iterations per way first", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "Threads of TorchSharp, ONNX Runtime and PyTorch", DefaultValueFactory = _ => 1 };
+        var python = new Option<string>("--python") { Description = "Python with torch and numpy (Debian python3-torch)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var blas = new Option<string>("--pytorch-blas") { Description = $"BLAS of the PyTorch side: openblas (Debian's libopenblas0-openmp, unpacked into {OpenBlasFolder} by scripts/bench/fetch-openblas.sh; nothing is installed) or system (whatever libblas.so.3 the system has: netlib's reference BLAS on a bare Debian)", DefaultValueFactory = _ => "openblas" };
+        var noPyTorch = new Option<bool>("--no-pytorch") { Description = "Time LatentEbm alone" };
         var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
-        var command = new Command("training", "Time learning iterations of the default MNIST configuration with the chains' gradients by autograd and by the hand-written input VJPs: seconds per iteration and per epoch, shares of the prior chain, posterior chain and updates.")
+        var command = new Command("training", "Time learning iterations of the default MNIST configuration side by side: LatentEbm with each chain engine (torch, onnx_runtime) and PyTorch eager running the same iteration (scripts/bench/mnist_training.py), for noise-started and encoder-started posterior chains; seconds per iteration, shares of the chains and updates, ratios within the run.")
         {
-            dataDir, iterations, threads, report,
+            dataDir, iterations, warmup, threads, python, blas, noPyTorch, report,
         };
         command.SetAction(parse =>
         {
-            int t = parse.GetValue(threads), n = parse.GetValue(iterations);
-            if (t < 1 || n < 1) return Fail("--threads and --iterations must be at least 1");
+            int t = parse.GetValue(threads), n = parse.GetValue(iterations), w = parse.GetValue(warmup);
+            if (t < 1 || n < 1 || w < 1) return Fail("--threads, --iterations and --warmup must be at least 1");
+            string blasChoice = parse.GetValue(blas)!;
+            if (blasChoice is not ("openblas" or "system")) return Fail($"--pytorch-blas must be openblas or system, got '{blasChoice}'");
+            LatentEbm.Training.Benchmarks.PyTorchSide? side = null;
+            if (!parse.GetValue(noPyTorch))
+            {
+                string script = Path.Combine(AppContext.BaseDirectory, "scripts", "bench", "mnist_training.py");
+                if (!File.Exists(script)) script = Path.Combine("scripts", "bench", "mnist_training.py");
+                string? libraries = null;
+                if (blasChoice == "openblas")
+                {
+                    libraries = Path.GetFullPath(OpenBlasFolder);
+                    if (!File.Exists(Path.Combine(libraries, "libblas.so.3")))
+                        return Fail($"no OpenBLAS for the PyTorch side in {OpenBlasFolder}: run scripts/bench/fetch-openblas.sh (it unpacks Debian's libopenblas0-openmp there, installing nothing), or pass --pytorch-blas system");
+                }
+                side = new LatentEbm.Training.Benchmarks.PyTorchSide(parse.GetValue(python)!, script, libraries);
+            }
             TorchSharp.torch.set_num_threads(t);
             var config = new LatentEbm.Training.Configuration.TrainingConfig { HoldoutDigit = 4 };
             LatentEbm.Training.Runs.RunData data;
@@ -80,37 +103,49 @@ internal static class BenchCommand
             {
                 return Fail(e.Message);
             }
-            if (n * config.BatchSize > data.Train.Count) return Fail($"--iterations {n} needs {n * config.BatchSize} images; the training split has {data.Train.Count}");
+            if ((n + w) * config.BatchSize > data.Train.Count) return Fail($"--iterations {n} and --warmup {w} need {(n + w) * config.BatchSize} images; the training split has {data.Train.Count}");
+            string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
             IReadOnlyList<LatentEbm.Training.Benchmarks.TrainingTiming> timings;
             try
             {
-                timings = TrainingBenchmark.Run(config, data.Train, n);
+                timings = TrainingBenchmark.Run(config, data.Train, n, w, t, side, way => AnsiConsole.MarkupLineInterpolated($"[grey]timing {way}[/]"));
             }
-            catch (LatentEbm.Training.Runtime.ConvolutionSelfCheckException e)
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or LatentEbm.Training.Runtime.ConvolutionSelfCheckException)
             {
                 return Fail(e.Message);
             }
+            string loadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
             int perEpoch = data.Train.Count / config.BatchSize;
-            double before = timings[0].Metrics.Seconds / n;
             var md = new StringBuilder()
-                .AppendLine($"## Training iterations: default MNIST configuration (digit 4 held out, B={config.BatchSize}, K0={config.PriorSteps}, K1={config.PosteriorSteps}, nz={config.Nz}, generator {config.Nz}-{string.Join("-", config.GeneratorHidden)}-784, prior {config.Nz}-{config.PriorHidden}-{config.PriorHidden}-1), {t} threads")
+                .AppendLine($"## Training iterations: default MNIST configuration (digit 4 held out, B={config.BatchSize}, K0={config.PriorSteps}, K1={config.PosteriorSteps} from noise or {config.EncoderPosteriorSteps} from the encoder, nz={config.Nz}, generator {config.Nz}-{string.Join("-", config.GeneratorHidden)}-784, prior {config.Nz}-{config.PriorHidden}-{config.PriorHidden}-1, encoder 784-{string.Join("-", config.EncoderHidden)}-{2 * config.Nz}), {t} thread(s)")
                 .AppendLine()
-                .AppendLine($"Command: `./latent-ebm bench training --iterations {n} --threads {t}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. One process, same data and seed; {n} timed iterations per method after 5 warm-up ones. An epoch is {perEpoch} iterations.")
+                .AppendLine($"Command: `./latent-ebm bench training --iterations {n} --warmup {w} --threads {t}{(side is null ? " --no-pytorch" : blasChoice == "system" ? " --pytorch-blas system" : "")}`{(side is not null && blasChoice == "openblas" ? " after `scripts/bench/fetch-openblas.sh`" : "")}; {Environment.ProcessorCount}-core machine ({LatentEbm.Training.Runtime.CpuFeatures.Describe()}), {DateTime.UtcNow:yyyy-MM-dd}; 1-minute load average {load} at the start and {loadAfter} at the end. One run: every way trains {w} untimed iterations, then {n} timed ones in a fresh trainer on the same MNIST images; the PyTorch side is `scripts/bench/mnist_training.py` (the same networks, initialisation families, chains, Adam updates and order, float32, autograd per Langevin step). An epoch is {perEpoch} iterations.")
                 .AppendLine()
-                .AppendLine("| chain gradients | s / iteration | s / epoch | prior chain | posterior chain | updates | speed-up |")
-                .AppendLine("|---|---|---|---|---|---|---|");
-            var table = new Table().AddColumns("chain gradients", "s / iteration", "s / epoch", "prior chain", "posterior chain", "updates", "speed-up");
+                .AppendLine("| posterior start | implementation | s / iteration | s / epoch | prior chain | posterior chain | updates | time relative to PyTorch eager |")
+                .AppendLine("|---|---|---|---|---|---|---|---|");
+            var table = new Table().AddColumns("start", "implementation", "s / iteration", "s / epoch", "prior chain", "posterior chain", "updates", "vs PyTorch");
             foreach (var r in timings)
             {
-                var m = r.Metrics;
-                double perIteration = m.Seconds / n;
-                string[] cells = [r.Method, perIteration.ToString("F4", CultureInfo.InvariantCulture), (perIteration * perEpoch).ToString("F1", CultureInfo.InvariantCulture),
-                    Share(m.PriorChainSeconds, m.Seconds), Share(m.PosteriorChainSeconds, m.Seconds), Share(m.UpdateSeconds, m.Seconds),
-                    (before / perIteration).ToString("F2", CultureInfo.InvariantCulture) + "x"];
-                table.AddRow(cells);
+                var reference = timings.FirstOrDefault(p => p.IsPyTorch && p.Start == r.Start);
+                string[] cells = [r.Start, r.Implementation, r.SecondsPerIteration.ToString("F4", CultureInfo.InvariantCulture),
+                    (r.SecondsPerIteration * perEpoch).ToString("F1", CultureInfo.InvariantCulture),
+                    $"{r.PriorChainShare.ToString("P0", CultureInfo.InvariantCulture)}", $"{r.PosteriorChainShare.ToString("P0", CultureInfo.InvariantCulture)}", $"{r.UpdateShare.ToString("P0", CultureInfo.InvariantCulture)}",
+                    reference is null ? "-" : (r.SecondsPerIteration / reference.SecondsPerIteration).ToString("F2", CultureInfo.InvariantCulture) + "x"];
+                table.AddRow(cells.Select(Markup.Escape).ToArray());
                 md.AppendLine($"| {string.Join(" | ", cells)} |");
             }
-            md.AppendLine().AppendLine($"Peak resident memory of the benchmark process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (the MNIST images, both trainers' networks and optimisers, libtorch).");
+            md.AppendLine();
+            foreach (var start in new[] { "noise", "encoder" })
+            {
+                var torchRow = timings.First(r => r.Start == start && !r.IsPyTorch && r.Implementation.Contains("engine torch (", StringComparison.Ordinal));
+                var onnxRow = timings.First(r => r.Start == start && r.Implementation.Contains("engine onnx_runtime", StringComparison.Ordinal));
+                var reference = timings.FirstOrDefault(p => p.IsPyTorch && p.Start == start);
+                string line = $"{char.ToUpperInvariant(start[0])}{start[1..]} start: the onnx_runtime engine takes {onnxRow.SecondsPerIteration / torchRow.SecondsPerIteration:F2}x the torch engine's time per iteration (posterior chain {onnxRow.PosteriorChainShare * onnxRow.SecondsPerIteration / (torchRow.PosteriorChainShare * torchRow.SecondsPerIteration):F2}x, prior chain {onnxRow.PriorChainShare * onnxRow.SecondsPerIteration / (torchRow.PriorChainShare * torchRow.SecondsPerIteration):F2}x)"
+                    + (reference is null ? "." : $"; against PyTorch eager, torch engine {torchRow.SecondsPerIteration / reference.SecondsPerIteration:F2}x, onnx_runtime engine {onnxRow.SecondsPerIteration / reference.SecondsPerIteration:F2}x.");
+                md.AppendLine(line).AppendLine();
+                AnsiConsole.WriteLine(line);
+            }
+            md.AppendLine($"Peak resident memory of the benchmark process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (the MNIST images, every trainer's networks and optimisers, libtorch, ONNX Runtime).");
             AnsiConsole.Write(table);
             if (parse.GetValue(report) is string path)
             {
@@ -131,10 +166,11 @@ internal static class BenchCommand
         var ngf = new Option<int>("--ngf") { Description = "Conv generator width", DefaultValueFactory = _ => 16 };
         var nz = new Option<int>("--nz") { Description = "Latent size", DefaultValueFactory = _ => 128 };
         var python = new Option<string>("--python") { Description = "Python with torch and numpy (Debian python3-torch)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var blas = new Option<string>("--pytorch-blas") { Description = $"BLAS of the PyTorch side: openblas ({OpenBlasFolder}, from scripts/bench/fetch-openblas.sh) or system (netlib's reference BLAS on a bare Debian)", DefaultValueFactory = _ => "openblas" };
         var report = new Option<string?>("--report") { Description = "Also write the tables as a Markdown section of this file" };
         var command = new Command("conv", "Conv-generator training on CIFAR-10 (the make cifar10 configuration): seconds per iteration in LatentEbm (TorchSharp) and in PyTorch eager with the same networks, update rules, images and threads; one posterior chain in TorchSharp eager and ONNX Runtime.")
         {
-            dataDir, iterations, warmup, threads, ngf, nz, python, report,
+            dataDir, iterations, warmup, threads, ngf, nz, python, blas, report,
         };
         command.SetAction(parse =>
         {
@@ -142,6 +178,11 @@ internal static class BenchCommand
             if (t < 1 || n < 1 || w < 0) return Fail("--threads and --iterations must be at least 1, --warmup at least 0");
             string script = Path.Combine(AppContext.BaseDirectory, "scripts", "bench", "conv_training.py");
             if (!File.Exists(script)) script = Path.Combine("scripts", "bench", "conv_training.py");
+            string blasChoice = parse.GetValue(blas)!;
+            if (blasChoice is not ("openblas" or "system")) return Fail($"--pytorch-blas must be openblas or system, got '{blasChoice}'");
+            string? libraries = blasChoice == "openblas" ? Path.GetFullPath(OpenBlasFolder) : null;
+            if (libraries is not null && !File.Exists(Path.Combine(libraries, "libblas.so.3")))
+                return Fail($"no OpenBLAS for the PyTorch side in {OpenBlasFolder}: run scripts/bench/fetch-openblas.sh (it unpacks Debian's libopenblas0-openmp there, installing nothing), or pass --pytorch-blas system");
             LatentEbm.Training.Benchmarks.ConvTrainingTimings timings;
             LatentEbm.Training.Configuration.TrainingConfig config;
             try
@@ -152,29 +193,29 @@ internal static class BenchCommand
                     Dataset = LatentEbm.Data.Sources.DatasetName.Cifar10, Generator = LatentEbm.Training.Configuration.GeneratorKind.Conv,
                     Ngf = parse.GetValue(ngf), Nz = parse.GetValue(nz), Observation = images.Observation,
                 };
-                timings = LatentEbm.Training.Benchmarks.ConvTrainingBenchmark.Run(config, images, n, w, t, parse.GetValue(python)!, script);
+                timings = LatentEbm.Training.Benchmarks.ConvTrainingBenchmark.Run(config, images, n, w, t, parse.GetValue(python)!, script, libraries);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or System.ComponentModel.Win32Exception or LatentEbm.Training.Runtime.ConvolutionSelfCheckException)
             {
                 return Fail(e.Message);
             }
-            double ours = timings.Training[0].SecondsPerIteration;
+            double pytorch = timings.Training[^1].SecondsPerIteration;
             var md = new StringBuilder()
                 .AppendLine($"## Conv-generator training: CIFAR-10, the make cifar10 configuration (B={config.BatchSize}, K0={config.PriorSteps}, K1={config.PosteriorSteps}, nz={config.Nz}, ngf={config.Ngf}, generator {config.Nz}→{8 * config.Ngf}→{4 * config.Ngf}→{2 * config.Ngf}→3 at 32x32, prior {config.Nz}-{config.PriorHidden}-{config.PriorHidden}-1), {t} thread(s)")
                 .AppendLine()
-                .AppendLine($"Command: `./latent-ebm bench conv --iterations {n} --warmup {w} --threads {t} --ngf {config.Ngf} --nz {config.Nz}`; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}. One run: {n} timed iterations per implementation after {w} untimed ones, on the same CIFAR-10 training images; the PyTorch side is `scripts/bench/conv_training.py` (same networks, initialisation scheme, chains and Adam updates).")
+                .AppendLine($"Command: `./latent-ebm bench conv --iterations {n} --warmup {w} --threads {t} --ngf {config.Ngf} --nz {config.Nz}{(blasChoice == "system" ? " --pytorch-blas system" : "")}`{(blasChoice == "openblas" ? " after `scripts/bench/fetch-openblas.sh`" : "")}; {Environment.ProcessorCount}-core machine, {DateTime.UtcNow:yyyy-MM-dd}; 1-minute load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")} at the end. One run: {n} timed iterations per implementation after {w} untimed ones, on the same CIFAR-10 training images; the PyTorch side is `scripts/bench/conv_training.py` (same networks, initialisation scheme, chains and Adam updates).")
                 .AppendLine()
-                .AppendLine("| implementation | s / iteration | prior chain | posterior chain | updates | LatentEbm's time relative to it |")
+                .AppendLine("| implementation | s / iteration | prior chain | posterior chain | updates | time relative to PyTorch eager |")
                 .AppendLine("|---|---|---|---|---|---|");
             var table = new Table().AddColumns("implementation", "s / iteration", "prior chain", "posterior chain", "updates", "ratio");
             foreach (var r in timings.Training)
             {
                 string[] cells = [r.Implementation, r.SecondsPerIteration.ToString("F3", CultureInfo.InvariantCulture), $"{r.PriorChainShare:P0}", $"{r.PosteriorChainShare:P0}", $"{r.UpdateShare:P0}",
-                    (ours / r.SecondsPerIteration).ToString("F2", CultureInfo.InvariantCulture) + "x"];
+                    (r.SecondsPerIteration / pytorch).ToString("F2", CultureInfo.InvariantCulture) + "x"];
                 table.AddRow(cells.Select(Markup.Escape).ToArray());
                 md.AppendLine($"| {string.Join(" | ", cells)} |");
             }
-            md.AppendLine().AppendLine($"One posterior chain, K1 = {config.PosteriorSteps} steps of s1 = {config.PosteriorStepSize}, batch {config.BatchSize}, the benchmark's trained weights, same start and noise (median of 5):").AppendLine()
+            md.AppendLine().AppendLine($"One posterior chain, K1 = {config.PosteriorSteps} steps of s1 = {config.PosteriorStepSize}, batch {config.BatchSize}, the benchmark's trained weights (after the onnx_runtime engine's timed iterations), same start and noise (median of 5), the exported graph with its weights as initializers:").AppendLine()
                 .AppendLine("| implementation | median seconds | max relative difference of z_K from TorchSharp |").AppendLine("|---|---|---|");
             foreach (var c in timings.PosteriorChains)
                 md.AppendLine($"| {c.Method} | {c.MedianSeconds.ToString("F3", CultureInfo.InvariantCulture)} | {c.MaxRelativeDifference.ToString("E1", CultureInfo.InvariantCulture)} |");

@@ -49,6 +49,7 @@ internal static class TrainCommand
         var scoreWeights = SettingOption.Create("--score-weights", "log_joint (PAPER.md), later_work, or standardized (calibrated on the validation split; needs --validation-fraction)", defaults.Score.Weights);
         var prior = SettingOption.Create("--prior", "ebm (the paper's learned prior) or gaussian (f = 0: the baseline with the same generator and posterior chain)", defaults.Prior);
         var chainPrecision = SettingOption.Create("--chain-precision", "float32, or bfloat16 for the MLP generator's matrix products in the posterior chain (faster on CPUs with AVX512-BF16)", defaults.ChainPrecision);
+        var chainEngine = SettingOption.Create("--chain-engine", "What runs the training chains: onnx_runtime (one ONNX Runtime graph per chain over the live parameters; CPU, float32 chains; the default there) or torch (TorchSharp eager, autograd per step; the default with another device or bfloat16 chains); see docs/benchmarks.md", defaults.ChainEngine);
         var posteriorStart = SettingOption.Create("--posterior-start", "noise (the paper: posterior chains from N(0, sigma0² I), --posterior-steps) or encoder (amortised: an encoder q(z|x) trained alongside starts them, --encoder-steps)", defaults.PosteriorStart);
         var encoderSteps = new Option<int>("--encoder-steps") { Description = "Posterior chain K1 when it starts from the encoder", DefaultValueFactory = _ => defaults.EncoderPosteriorSteps };
         var scoreEncoderSteps = new Option<int>("--score-encoder-steps") { Description = "Test-time posterior chain length from the encoder's mean (runs with --posterior-start encoder)", DefaultValueFactory = _ => defaults.Score.EncoderSteps };
@@ -58,9 +59,9 @@ internal static class TrainCommand
         {
             dataset, dataPath, imageSize, holdout, holdoutClass, epochs, output, resume, dataRoot, threads, seed, nz, priorActivation, generator, ngf,
             batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction,
-            posteriorStart, encoderSteps, scoreEncoderSteps,
+            posteriorStart, encoderSteps, scoreEncoderSteps, chainEngine,
         };
-        Option[] fixedByRun = [dataset, dataPath, imageSize, holdout, holdoutClass, seed, nz, priorActivation, generator, ngf, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction, posteriorStart, encoderSteps, scoreEncoderSteps];
+        Option[] fixedByRun = [dataset, dataPath, imageSize, holdout, holdoutClass, seed, nz, priorActivation, generator, ngf, batch, k0, s0, k1, s1, sigma, priorLr, generatorLr, device, scoreSteps, scoreNoise, scoreWeights, prior, chainPrecision, validationFraction, posteriorStart, encoderSteps, scoreEncoderSteps, chainEngine];
         command.SetAction((parse, cancellation) =>
         {
             if (parse.GetValue(resume))
@@ -93,6 +94,7 @@ internal static class TrainCommand
                 Device = parse.GetValue(device)!,
                 Prior = parse.GetSetting<PriorKind>(prior),
                 ChainPrecision = parse.GetSetting<ChainPrecision>(chainPrecision),
+                ChainEngine = EngineFor(parse, chainEngine, parse.GetValue(device)!, parse.GetSetting<ChainPrecision>(chainPrecision)),
                 ValidationFraction = parse.GetValue(validationFraction),
                 PosteriorStart = parse.GetSetting<PosteriorStart>(posteriorStart),
                 EncoderPosteriorSteps = parse.GetValue(encoderSteps),
@@ -111,6 +113,18 @@ internal static class TrainCommand
                 parse.GetValue(dataRoot)!, parse.GetValue(threads), cancellation), CancellationToken.None);
         });
         return command;
+    }
+
+    /// <summary>
+    /// The chain engine: as given; by default onnx_runtime (measured the faster, docs/benchmarks.md) where it applies (a CPU
+    /// device, float32 chains) and torch elsewhere, so that --device cuda or --chain-precision bfloat16 alone still train.
+    /// </summary>
+    private static ChainEngine EngineFor(ParseResult parse, Option<string> chainEngine, string device, ChainPrecision precision)
+    {
+        var engine = parse.GetSetting<ChainEngine>(chainEngine);
+        bool given = parse.GetResult(chainEngine) is { Implicit: false };
+        bool applies = device.StartsWith("cpu", StringComparison.Ordinal) && precision == ChainPrecision.Float32;
+        return given || applies ? engine : ChainEngine.Torch;
     }
 
     private static int Run(TrainingConfig requested, string folder, bool resume, int? epochs, string dataRoot, int threads, CancellationToken cancellation)

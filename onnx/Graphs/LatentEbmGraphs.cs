@@ -43,9 +43,23 @@ public static class LatentEbmGraphs
     /// <c>z [B, nz], noise [K, B, nz], step_size [] → z_out [B, nz]</c>: K Langevin steps on
     /// log p(z) = f(z) - |z|²/(2 sigma0²).
     /// </summary>
-    public static ModelProto PriorLangevin(LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card = null)
+    public static ModelProto PriorLangevin(LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card = null) =>
+        PriorLangevin(new GraphBuilder("prior_langevin"), spec, steps, form, card);
+
+    /// <summary>
+    /// The chain of <see cref="PriorLangevin(LatentEbmSpec, int, ChainForm, IReadOnlyDictionary{string, string}?)"/> with the
+    /// networks' weights as graph inputs instead of initializers (the graph holds no weights): built once, it runs with the
+    /// weights fed at each run, e.g. a trainer's parameters as they are updated. Inputs <c>z</c>, <c>noise</c>, <c>step_size</c>
+    /// and one per weight array (<see cref="LiveWeightGraph.Weights"/>).
+    /// </summary>
+    public static LiveWeightGraph PriorLangevinWithWeightInputs(LatentEbmSpec spec, int steps, ChainForm form = ChainForm.Loop)
     {
-        var g = new GraphBuilder("prior_langevin");
+        var g = new GraphBuilder("prior_langevin", weightsAsInputs: true);
+        return new LiveWeightGraph(PriorLangevin(g, spec, steps, form, null), g.WeightInputs);
+    }
+
+    private static ModelProto PriorLangevin(GraphBuilder g, LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card)
+    {
         var z = g.Input("z", [-1, spec.Nz]);
         var noise = g.Input("noise", [steps, -1, spec.Nz]);
         var s = g.Input("step_size", []);
@@ -57,9 +71,22 @@ public static class LatentEbmGraphs
     /// <c>x [B, C, H, W], z [B, nz], noise [K, B, nz], step_size [] → z_out [B, nz]</c>: K Langevin steps
     /// on log p(z|x) = -|x - g(z)|²/(2 sigma²) + f(z) - |z|²/(2 sigma0²).
     /// </summary>
-    public static ModelProto PosteriorLangevin(LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card = null)
+    public static ModelProto PosteriorLangevin(LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card = null) =>
+        PosteriorLangevin(new GraphBuilder("posterior_langevin"), spec, steps, form, card);
+
+    /// <summary>
+    /// The chain of <see cref="PosteriorLangevin(LatentEbmSpec, int, ChainForm, IReadOnlyDictionary{string, string}?)"/> with the
+    /// networks' weights as graph inputs instead of initializers (see <see cref="PriorLangevinWithWeightInputs"/>). Inputs
+    /// <c>x</c>, <c>z</c>, <c>noise</c>, <c>step_size</c> and one per weight array.
+    /// </summary>
+    public static LiveWeightGraph PosteriorLangevinWithWeightInputs(LatentEbmSpec spec, int steps, ChainForm form = ChainForm.Loop)
     {
-        var g = new GraphBuilder("posterior_langevin");
+        var g = new GraphBuilder("posterior_langevin", weightsAsInputs: true);
+        return new LiveWeightGraph(PosteriorLangevin(g, spec, steps, form, null), g.WeightInputs);
+    }
+
+    private static ModelProto PosteriorLangevin(GraphBuilder g, LatentEbmSpec spec, int steps, ChainForm form, IReadOnlyDictionary<string, string>? card)
+    {
         var x = g.Input("x", [-1, .. spec.ImageShape]);
         var z = g.Input("z", [-1, spec.Nz]);
         var noise = g.Input("noise", [steps, -1, spec.Nz]);
@@ -84,7 +111,7 @@ public static class LatentEbmGraphs
     }
 
     /// <summary>
-    /// <c>x [B, C, H, W], noise [K, B, nz], step_size [] → z_out [B, nz]</c>: the chain of <see cref="PosteriorLangevin"/>
+    /// <c>x [B, C, H, W], noise [K, B, nz], step_size [] → z_out [B, nz]</c>: the chain of <see cref="PosteriorLangevin(LatentEbmSpec, int, ChainForm, IReadOnlyDictionary{string, string})"/>
     /// started at the encoder's mean mu(x) instead of an input z: K Langevin steps on log p(z|x) from z_0 = mu(x)
     /// (PAPER.md, "Amortised posterior"; all-zero noise gives the noiseless chain, K = 0 gives mu(x) itself).
     /// </summary>
@@ -185,3 +212,8 @@ public static class LatentEbmGraphs
         return new OnnxValue(output, z.Shape);
     }
 }
+
+/// <summary>A graph whose weights are inputs (<see cref="LatentEbmGraphs.PriorLangevinWithWeightInputs"/>), with those inputs.</summary>
+/// <param name="Model">The graph; it holds no weights.</param>
+/// <param name="Weights">Its weight inputs, each naming the layer array it stands for (<see cref="GraphBuilder.WeightInputs"/>).</param>
+public sealed record LiveWeightGraph(ModelProto Model, IReadOnlyList<WeightInput> Weights);

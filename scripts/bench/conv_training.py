@@ -5,15 +5,30 @@ LeakyReLU 0.2, tanh; prior MLP nz-200-200-1 LeakyReLU 0.2), the same update rule
 K0 steps of s0 and posterior chain K1 steps of s1 from N(0, sigma0^2 I), z <- z + s^2/2 grad log p(z) + s eps; generator
 loss sum |x - g(z_post)|^2 / B; prior loss mean f(z_prior) - mean f(z_post); Adam(0.5, 0.999), lr 1e-4 and 2e-5), the
 same threads and the same images (float32 [N, 3, 32, 32] read from a raw file the C# side writes).
-Prints one JSON line: seconds per iteration and the shares of the two chains and the updates.
+Prints one JSON line: the torch version, the BLAS library loaded, seconds per iteration and the shares of the two chains and
+the updates.
 """
 import json
+import os
 import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+
+def blas():
+    """The BLAS library this process loaded (Debian's torch links the system's libblas.so.3: netlib's reference BLAS
+    unless an optimised one is installed or put first on LD_LIBRARY_PATH)."""
+    torch.mm(torch.ones(8, 8), torch.ones(8, 8))
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
+    if not paths:
+        return "unknown"
+    path = paths[0]
+    name = os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))
+    return name + " (netlib reference)" if os.path.basename(os.path.dirname(path)) == "blas" else name
 
 
 def main():
@@ -76,7 +91,7 @@ def main():
             timers[1] += t2 - t1
             timers[2] += t3 - t2
             total += t3 - t0
-    print(json.dumps({"torch": torch.__version__, "seconds_per_iteration": total / iterations,
+    print(json.dumps({"torch": torch.__version__, "blas": blas(), "seconds_per_iteration": total / iterations,
                       "prior_chain_share": timers[0] / total, "posterior_chain_share": timers[1] / total,
                       "update_share": timers[2] / total}))
 

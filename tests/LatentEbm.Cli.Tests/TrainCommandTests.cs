@@ -142,6 +142,16 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void OnnxRuntimeChainsWithBfloat16AreRefusedBeforeTraining()
+    {
+        string run = Path.Combine(TestPaths.NewTempFolder(), "r");
+        var (code, output) = CliRunner.Run("train", "--chain-engine", "onnx_runtime", "--chain-precision", "bfloat16", "--epochs", "1", "--out", run);
+        Assert.Equal(1, code);
+        Assert.Contains("chain_engine onnx_runtime runs float32 chains", output);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
     public void StandardizedWeightsWithoutAValidationSplitFailBeforeTraining()
     {
         string run = Path.Combine(TestPaths.NewTempFolder(), "r");

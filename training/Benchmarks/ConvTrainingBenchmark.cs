@@ -23,13 +23,13 @@ namespace LatentEbm.Training.Benchmarks;
 public sealed record IterationTiming(string Implementation, double SecondsPerIteration, double PriorChainShare, double PosteriorChainShare, double UpdateShare);
 
 /// <summary>What <see cref="ConvTrainingBenchmark.Run"/> measured.</summary>
-/// <param name="Training">TorchSharp's Trainer and PyTorch eager on the same networks, update rules, images and threads.</param>
+/// <param name="Training">LatentEbm's Trainer with each chain engine (torch, onnx_runtime) and PyTorch eager (last) on the same networks, update rules, images and threads.</param>
 /// <param name="PosteriorChains">One K1-step posterior chain (batch B) in TorchSharp eager and in ONNX Runtime (the exported Loop graph), same weights, start and noise.</param>
 public sealed record ConvTrainingTimings(IReadOnlyList<IterationTiming> Training, IReadOnlyList<ChainTiming> PosteriorChains);
 
 /// <summary>
 /// Times conv-generator training (issue 11, part 6) in one run: learning iterations of <see cref="Trainer"/> with
-/// the given configuration (the CIFAR-10 job's) beside a PyTorch script running the same networks and update rules
+/// the given configuration (the CIFAR-10 job's), once per chain engine (<see cref="TrainingConfig.ChainEngine"/>), beside a PyTorch script running the same networks and update rules
 /// (<c>scripts/bench/conv_training.py</c>, Debian's <c>python3-torch</c>) on the same images with the same threads;
 /// and one posterior chain in TorchSharp eager against ONNX Runtime.
 /// </summary>
@@ -43,8 +43,11 @@ public static class ConvTrainingBenchmark
     /// <param name="threads">Torch, PyTorch and ONNX Runtime threads.</param>
     /// <param name="python">The Python interpreter with torch and numpy (Debian's <c>/usr/bin/python3</c>).</param>
     /// <param name="script">Path of <c>conv_training.py</c>.</param>
+    /// <param name="pythonLibraryPath">A folder put first on the PyTorch side's <c>LD_LIBRARY_PATH</c> (an optimised BLAS for Debian's
+    /// torch, which otherwise runs on the system's <c>libblas.so.3</c>), or null.</param>
     /// <exception cref="InvalidOperationException">The PyTorch side failed; the message has its error output.</exception>
-    public static ConvTrainingTimings Run(TrainingConfig config, LabeledImages images, int iterations, int warmup, int threads, string python, string script)
+    public static ConvTrainingTimings Run(TrainingConfig config, LabeledImages images, int iterations, int warmup, int threads, string python, string script,
+        string? pythonLibraryPath = null)
     {
         if (config.Generator != GeneratorKind.Conv || !config.Observation.Shape.SequenceEqual([3, 32, 32]))
             throw new ArgumentException("the benchmark times the conv generator on [3, 32, 32] images");
@@ -53,17 +56,32 @@ public static class ConvTrainingBenchmark
         torch.set_num_threads(threads);
         var results = new List<IterationTiming>();
 
-        using (var warm = new Trainer(config, images.Select([.. Enumerable.Range(0, warmup * config.BatchSize)]))) warm.RunEpoch();
-        using var trainer = new Trainer(config, images.Select([.. Enumerable.Range(warmup * config.BatchSize, iterations * config.BatchSize)]));
-        var m = trainer.RunEpoch();
-        results.Add(new IterationTiming($"LatentEbm (TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}, libtorch)", m.Seconds / iterations,
-            m.PriorChainSeconds / m.Seconds, m.PosteriorChainSeconds / m.Seconds, m.UpdateSeconds / m.Seconds));
-        results.Add(PyTorch(config, images, needed, iterations, warmup, threads, python, script));
-
-        return new ConvTrainingTimings(results, PosteriorChains(trainer, images, config, threads));
+        Trainer? last = null;
+        try
+        {
+            foreach (var engine in new[] { ChainEngine.Torch, ChainEngine.OnnxRuntime })
+            {
+                var settings = config with { ChainEngine = engine };
+                if (warmup > 0)
+                    using (var warm = new Trainer(settings, images.Select([.. Enumerable.Range(0, warmup * config.BatchSize)]))) warm.RunEpoch();
+                last?.Dispose();
+                last = new Trainer(settings, images.Select([.. Enumerable.Range(warmup * config.BatchSize, iterations * config.BatchSize)]));
+                var m = last.RunEpoch();
+                string name = engine == ChainEngine.Torch
+                    ? $"LatentEbm, chain engine torch (TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}, libtorch)"
+                    : "LatentEbm, chain engine onnx_runtime (ONNX Runtime CPU, live weights as graph inputs)";
+                results.Add(new IterationTiming(name, m.Seconds / iterations, m.PriorChainSeconds / m.Seconds, m.PosteriorChainSeconds / m.Seconds, m.UpdateSeconds / m.Seconds));
+            }
+            results.Add(PyTorch(config, images, needed, iterations, warmup, threads, python, script, pythonLibraryPath));
+            return new ConvTrainingTimings(results, PosteriorChains(last!, images, config, threads));
+        }
+        finally
+        {
+            last?.Dispose();
+        }
     }
 
-    private static IterationTiming PyTorch(TrainingConfig config, LabeledImages images, int needed, int iterations, int warmup, int threads, string python, string script)
+    private static IterationTiming PyTorch(TrainingConfig config, LabeledImages images, int needed, int iterations, int warmup, int threads, string python, string script, string? libraryPath)
     {
         string file = Path.Combine(Path.GetTempPath(), $"latent-ebm-bench-{Guid.NewGuid():N}.f32");
         try
@@ -71,6 +89,8 @@ public static class ConvTrainingBenchmark
             using (var stream = File.Create(file))
                 stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(images.Pixels.AsSpan(0, needed * images.PixelsPerImage)));
             var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            if (libraryPath is not null)
+                start.Environment["LD_LIBRARY_PATH"] = libraryPath + (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") is { Length: > 0 } rest ? ":" + rest : "");
             foreach (var arg in new[] { "-P", script, $"nz={config.Nz}", $"ngf={config.Ngf}", $"batch={config.BatchSize}", $"k0={config.PriorSteps}",
                          $"s0={config.PriorStepSize}", $"k1={config.PosteriorSteps}", $"s1={config.PosteriorStepSize}", $"sigma={config.Sigma}",
                          $"sigma0={config.Sigma0}", $"threads={threads}", $"iterations={iterations}", $"warmup={warmup}", $"images={file}" })
@@ -82,7 +102,8 @@ public static class ConvTrainingBenchmark
             if (process.ExitCode != 0) throw new InvalidOperationException($"{python} {script} failed ({process.ExitCode}): {stderr.Result}");
             using var doc = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
             var r = doc.RootElement;
-            return new IterationTiming($"PyTorch {r.GetProperty("torch").GetString()} eager (Debian python3-torch)", r.GetProperty("seconds_per_iteration").GetDouble(),
+            string blas = r.TryGetProperty("blas", out var b) ? b.GetString() ?? "?" : "?";
+            return new IterationTiming($"PyTorch {r.GetProperty("torch").GetString()} eager (Debian python3-torch, BLAS {blas})", r.GetProperty("seconds_per_iteration").GetDouble(),
                 r.GetProperty("prior_chain_share").GetDouble(), r.GetProperty("posterior_chain_share").GetDouble(), r.GetProperty("update_share").GetDouble());
         }
         finally

@@ -58,3 +58,15 @@ public enum PosteriorStart
     /// </summary>
     Encoder,
 }
+
+/// <summary>What runs the training chains (<see cref="TrainingConfig.ChainEngine"/>).</summary>
+public enum ChainEngine
+{
+    /// <summary>TorchSharp eager: an autograd graph (or the hand-written input VJP) per Langevin step (<see cref="Sampling.LangevinSampler"/>).</summary>
+    Torch,
+    /// <summary>
+    /// ONNX Runtime on the CPU: each chain is one graph with the networks' live parameters as inputs, built once per trainer
+    /// (<see cref="Sampling.OnnxRuntimeChains"/>); float32, networks of Linear and convolution layers.
+    /// </summary>
+    OnnxRuntime,
+}

@@ -80,6 +80,17 @@ public sealed record TrainingConfig
     /// </summary>
     public ChainPrecision ChainPrecision { get; init; } = ChainPrecision.Float32;
 
+    /// <summary>
+    /// What runs the training chains (prior and posterior): <c>onnx_runtime</c> (the default: one ONNX Runtime graph per chain
+    /// with the live parameters as inputs, built once per trainer; CPU device and float32 chains only) or <c>torch</c>
+    /// (TorchSharp eager, one autograd graph per step; needed for another device or bfloat16 chains). Both run the same chain
+    /// on the same noise and differ by float32 rounding; on the default MNIST configuration the ONNX Runtime chains took about
+    /// half the torch engine's time per iteration (docs/benchmarks.md, <c>latent-ebm bench training</c>). Scoring,
+    /// calibration and the pictures always run the torch chains. A <c>config.json</c> written before this setting existed
+    /// reads as <c>torch</c>, the engine such a run was trained with.
+    /// </summary>
+    public ChainEngine ChainEngine { get; init; } = ChainEngine.OnnxRuntime;
+
     /// <summary>Latent dimension nz. Default 16 for 28x28 digits (the MLP set-up measured in PAPER.md); the paper uses 100 for SVHN.</summary>
     public int Nz { get; init; } = 16;
 
@@ -175,7 +186,7 @@ public sealed record TrainingConfig
     {
         static void Positive(string name, double v) { if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive and finite, got {v}"); }
         static void Known<T>(string name, T value) where T : struct, Enum { if (!Enum.IsDefined(value)) throw new ArgumentException($"{name} must be one of {string.Join(", ", SettingNames.All<T>())}, got {value}"); }
-        Known("dataset", Dataset); Known("prior", Prior); Known("chain_precision", ChainPrecision);
+        Known("dataset", Dataset); Known("prior", Prior); Known("chain_precision", ChainPrecision); Known("chain_engine", ChainEngine);
         Known("prior_activation", PriorActivation); Known("generator", Generator);
         if (Dataset == DatasetName.ImageFolder && string.IsNullOrWhiteSpace(DataPath)) throw new ArgumentException("dataset image-folder needs data_path (--data-path): a folder with one subfolder per class");
         if (ImageSize is < 4 or > MaxImageSize) throw new ArgumentException($"image_size (--image-size) must be 4..{MaxImageSize}, got {ImageSize}");
@@ -193,6 +204,8 @@ public sealed record TrainingConfig
         if (Ngf < 1) throw new ArgumentException($"ngf (--ngf) must be at least 1, got {Ngf}");
         if (Generator == GeneratorKind.Conv) Model.ConvGenerator.Plan(Observation.Height, Observation.Width);
         if (Generator == GeneratorKind.Conv && ChainPrecision == ChainPrecision.Bfloat16) throw new ArgumentException("chain_precision bfloat16 is for the mlp generator; the conv generator's chains run in float32");
+        if (ChainEngine == ChainEngine.OnnxRuntime && ChainPrecision != ChainPrecision.Float32) throw new ArgumentException("chain_engine onnx_runtime runs float32 chains; use chain_precision float32 or chain_engine torch");
+        if (ChainEngine == ChainEngine.OnnxRuntime && !Device.StartsWith("cpu", StringComparison.Ordinal)) throw new ArgumentException($"chain_engine onnx_runtime runs the chains on the CPU; with device '{Device}' use chain_engine torch");
         if (PriorSteps < 0 || PosteriorSteps < 0) throw new ArgumentException("chain lengths must be non-negative");
         Known("posterior_start", PosteriorStart);
         if (EncoderPosteriorSteps < 0) throw new ArgumentException($"encoder_posterior_steps (--encoder-steps) must be non-negative, got {EncoderPosteriorSteps}");
@@ -240,10 +253,17 @@ public sealed record TrainingConfig
     /// <summary>This configuration as indented snake_case JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    /// <summary>Parses <c>config.json</c> text.</summary>
+    /// <summary>
+    /// Parses <c>config.json</c> text. A configuration without <c>chain_engine</c> (written before the setting existed) reads
+    /// as <see cref="ChainEngine.Torch"/>: the engine its run was trained with, so that a resumed run continues as it began.
+    /// </summary>
     /// <exception cref="JsonException">The text is not a valid configuration (unknown keys included).</exception>
-    public static TrainingConfig FromJson(string json) =>
-        JsonSerializer.Deserialize<TrainingConfig>(json, JsonOptions) ?? throw new JsonException("config is null");
+    public static TrainingConfig FromJson(string json)
+    {
+        var config = JsonSerializer.Deserialize<TrainingConfig>(json, JsonOptions) ?? throw new JsonException("config is null");
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("chain_engine", out _) ? config : config with { ChainEngine = ChainEngine.Torch };
+    }
 }
 
 /// <summary>

@@ -18,7 +18,9 @@ namespace LatentEbm.Training.Training;
 /// rates decay by a constant factor per epoch. With <see cref="TrainingConfig.PosteriorStart"/> <c>encoder</c>, the posterior
 /// chain starts from z ~ q(z|x) instead and runs <see cref="TrainingConfig.EncoderPosteriorSteps"/> steps, and the encoder is
 /// then fitted to the chain's end points by maximising log q(z_K|x) with z_K fixed (PAPER.md, "Amortised posterior": the
-/// dual-MCMC recipe); the generator and prior updates are unchanged.
+/// dual-MCMC recipe); the generator and prior updates are unchanged. <see cref="TrainingConfig.ChainEngine"/> chooses what runs
+/// both chains: TorchSharp eager, or ONNX Runtime graphs over the live parameters (<see cref="OnnxRuntimeChains"/>, built once
+/// here); the algorithm, the order of the noise draws and everything else are the same.
 /// </summary>
 /// <remarks>
 /// All randomness (initialisation, minibatch order, chain noise) comes from <see cref="TrainingConfig.Seed"/>;
@@ -29,6 +31,7 @@ public sealed class Trainer : IDisposable
     private readonly Tensor images;
     private readonly GaussianNoise noise;
     private readonly ScalarType? chainMatmulType;
+    private readonly OnnxRuntimeChains? onnxChains;
 
     /// <summary>Builds the networks, optimisers and noise source for <paramref name="config"/> and moves the training images to the device.</summary>
     /// <param name="config">Validated settings.</param>
@@ -60,6 +63,7 @@ public sealed class Trainer : IDisposable
         Rng = new torch.Generator((ulong)config.Seed, Device);
         noise = new GaussianNoise(Rng);
         images = tensor(train.Pixels, [train.Count, train.Channels, train.Height, train.Width]).to(Device);
+        if (config.ChainEngine == ChainEngine.OnnxRuntime) onnxChains = new OnnxRuntimeChains(Model, torch.get_num_threads());
     }
 
     /// <summary>The settings.</summary>
@@ -148,15 +152,12 @@ public sealed class Trainer : IDisposable
         long batch = x.shape[0];
         timers[0].Start();
         // With a Gaussian prior there is no prior chain to run: p(z) is N(0, sigma0^2 I) itself.
-        var zPrior = GaussianPrior ? null : LangevinSampler.PriorChain(Model, NoiseStart(batch), Config.PriorSteps, Config.PriorStepSize, noise);
+        var zPrior = GaussianPrior ? null : PriorChain(NoiseStart(batch));
         timers[0].Stop();
         timers[1].Start();
-        // bfloat16 products (ChainPrecision) only in the training posterior chain; scoring, calibration
-        // and export run the exact chain.
         var zPosterior = Encoder is null
-            ? LangevinSampler.PosteriorChain(Model, x, NoiseStart(batch), Config.PosteriorSteps, Config.PosteriorStepSize, noise, chainMatmulType)
-            : LangevinSampler.PosteriorChain(Model, x, Encoder.Sample(x, randn([batch, Config.Nz], device: Device, generator: Rng)),
-                Config.EncoderPosteriorSteps, Config.PosteriorStepSize, noise, chainMatmulType);
+            ? PosteriorChain(x, NoiseStart(batch), Config.PosteriorSteps)
+            : PosteriorChain(x, Encoder.Sample(x, randn([batch, Config.Nz], device: Device, generator: Rng)), Config.EncoderPosteriorSteps);
         timers[1].Stop();
         if (zPrior is not null) EnsureFinite(zPrior, "prior chain state z", epoch, iteration);
         EnsureFinite(zPosterior, "posterior chain state z", epoch, iteration);
@@ -208,6 +209,27 @@ public sealed class Trainer : IDisposable
     /// <returns>z <c>[count, nz]</c> on the trainer's device.</returns>
     public Tensor SamplePrior(long count, torch.Generator rng) => PriorSampler.Sample(Model, Config, count, rng, Device);
 
+    /// <summary>
+    /// The training prior chain from <paramref name="z0"/> (K0 steps of s0) on the configured engine. Either engine draws the
+    /// chain's noise from <see cref="Rng"/> right after the start, step by step (torch) or as one <c>[K0, B, nz]</c> tensor (ONNX Runtime).
+    /// </summary>
+    private Tensor PriorChain(Tensor z0)
+    {
+        if (onnxChains is null) return LangevinSampler.PriorChain(Model, z0, Config.PriorSteps, Config.PriorStepSize, noise);
+        using var eps = randn([Config.PriorSteps, z0.shape[0], Config.Nz], device: Device, generator: Rng);
+        return onnxChains.PriorChain(z0, eps, Config.PriorStepSize);
+    }
+
+    /// <summary>The training posterior chain on <paramref name="x"/> from <paramref name="z0"/> (<paramref name="steps"/> steps of s1) on the configured engine.</summary>
+    private Tensor PosteriorChain(Tensor x, Tensor z0, int steps)
+    {
+        // bfloat16 products (ChainPrecision) only in the training posterior chain; scoring, calibration
+        // and export run the exact chain.
+        if (onnxChains is null) return LangevinSampler.PosteriorChain(Model, x, z0, steps, Config.PosteriorStepSize, noise, chainMatmulType);
+        using var eps = randn([steps, z0.shape[0], Config.Nz], device: Device, generator: Rng);
+        return onnxChains.PosteriorChain(x, z0, eps, Config.PosteriorStepSize);
+    }
+
     /// <summary>z ~ N(0, sigma0^2 I) <c>[B, nz]</c> from the training noise generator.</summary>
     private Tensor NoiseStart(long batch) =>
         randn([batch, Config.Nz], device: Device, generator: Rng) * Config.Sigma0;
@@ -232,6 +254,7 @@ public sealed class Trainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        onnxChains?.Dispose();
         images.Dispose();
         PriorOptimizer.Dispose();
         GeneratorOptimizer.Dispose();

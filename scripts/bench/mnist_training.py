@@ -34,6 +34,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run with python3 -P: this folder is not on the path
+from blas_probe import blas  # noqa: E402
+
 
 def mlp(widths, out_activation):
     layers = []
@@ -138,19 +141,6 @@ def run(start, a, images, threads):
             total += t3 - start_time
     return {"start": start, "seconds_per_iteration": total / iterations, "prior_chain_share": timers[0] / total,
             "posterior_chain_share": timers[1] / total, "update_share": timers[2] / total}
-
-
-def blas():
-    """The BLAS library this process loaded (Debian's torch links the system's libblas.so.3: netlib's reference BLAS
-    unless an optimised one is installed or put first on LD_LIBRARY_PATH)."""
-    torch.mm(torch.ones(8, 8), torch.ones(8, 8))
-    with open("/proc/self/maps") as maps:
-        paths = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
-    if not paths:
-        return "unknown"
-    path = paths[0]
-    name = os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))
-    return name + " (netlib reference)" if os.path.basename(os.path.dirname(path)) == "blas" else name
 
 
 def main():

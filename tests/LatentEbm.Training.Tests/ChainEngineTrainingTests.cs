@@ -12,9 +12,7 @@ public class ChainEngineTrainingTests
 {
     public ChainEngineTrainingTests() => TorchTestSetup.Init();
 
-    private static double[][] Parameters(Trainer t) =>
-        [.. t.Prior.parameters().Concat(t.Generator.parameters()).Concat(t.Encoder?.parameters() ?? [])
-            .Select(p => p.detach().cpu().to(float64).data<double>().ToArray())];
+    private static double[][] Parameters(Trainer t) => SmallRuns.Parameters(t);
 
     // CheckpointTests covers the default (onnx_runtime, noise starts).
     [Theory]

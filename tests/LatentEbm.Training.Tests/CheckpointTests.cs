@@ -12,9 +12,7 @@ public class CheckpointTests
 {
     public CheckpointTests() => TorchTestSetup.Init();
 
-    private static double[][] Parameters(Trainer t) =>
-        [.. t.Prior.parameters().Concat(t.Generator.parameters()).Concat(t.Encoder?.parameters() ?? [])
-            .Select(p => p.detach().cpu().to(float64).data<double>().ToArray())];
+    private static double[][] Parameters(Trainer t) => SmallRuns.Parameters(t);
 
     [Theory]
     [InlineData(PosteriorStart.Noise)]

@@ -22,6 +22,11 @@ internal static class SmallRuns
         return CifarTest.Value.Select([.. Enumerable.Range(0, count).Select(i => offset + i * step)]);
     }
 
+    /// <summary>Every parameter of the trainer's networks (prior, generator, then the encoder's when it has one) as float64 arrays.</summary>
+    public static double[][] Parameters(Training.Trainer t) =>
+        [.. t.Prior.parameters().Concat(t.Generator.parameters()).Concat(t.Encoder?.parameters() ?? [])
+            .Select(p => p.detach().cpu().to(TorchSharp.torch.float64).data<double>().ToArray())];
+
     /// <summary>A tiny model and short chains: a few seconds per epoch on one thread.</summary>
     public static TrainingConfig TinyConfig(int epochs) => new()
     {

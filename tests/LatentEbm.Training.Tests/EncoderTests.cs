@@ -126,6 +126,21 @@ public class EncoderTests
     }
 
     [Fact]
+    public void TheDefaultStartIsTheEncoderButAConfigWrittenBeforeTheSettingReadsAsNoise()
+    {
+        Assert.Equal(PosteriorStart.Encoder, new TrainingConfig().PosteriorStart);
+        string json = new TrainingConfig().ToJson();
+        Assert.Equal(PosteriorStart.Encoder, TrainingConfig.FromJson(json).PosteriorStart);
+        var withoutKey = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        Assert.True(withoutKey.Remove("posterior_start"));
+        Assert.Equal(PosteriorStart.Noise, TrainingConfig.FromJson(withoutKey.ToJsonString()).PosteriorStart);
+        // The checkpoint manifest reads its configuration the same way.
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<Checkpoints.CheckpointManifest>(
+            $$$"""{"format_version": 1, "epoch": 1, "config": {{{withoutKey.ToJsonString()}}}, "history": [], "sha256": {}}""", TrainingConfig.JsonOptions)!;
+        Assert.Equal(PosteriorStart.Noise, manifest.Config.PosteriorStart);
+    }
+
+    [Fact]
     public void ANegativeEncoderChainLengthIsRefusedNamingTheSetting()
     {
         var error = Assert.Throws<ArgumentException>(() => (SmallRuns.TinyConfig(1) with { EncoderPosteriorSteps = -1 }).Validate());

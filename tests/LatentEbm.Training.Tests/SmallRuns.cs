@@ -27,9 +27,10 @@ internal static class SmallRuns
         [.. t.Prior.parameters().Concat(t.Generator.parameters()).Concat(t.Encoder?.parameters() ?? [])
             .Select(p => p.detach().cpu().to(TorchSharp.torch.float64).data<double>().ToArray())];
 
-    /// <summary>A tiny model and short chains: a few seconds per epoch on one thread.</summary>
+    /// <summary>A tiny model and short chains: a few seconds per epoch on one thread; posterior chains from noise (the paper's), unless a test asks for the encoder.</summary>
     public static TrainingConfig TinyConfig(int epochs) => new()
     {
+        PosteriorStart = PosteriorStart.Noise,
         Nz = 4,
         PriorHidden = 16,
         GeneratorHidden = [32, 64],

@@ -11,7 +11,7 @@ namespace LatentEbm.Training.Configuration;
 /// Every setting of a training run, with the paper's values (PAPER.md, "Hyper-parameters of the
 /// official SVHN script") as defaults unless noted. Serialised as <c>config.json</c> in the run folder.
 /// </summary>
-public sealed record TrainingConfig
+public sealed record TrainingConfig : IJsonOnDeserializing
 {
     /// <summary>The data source (<see cref="ImageSources"/>): mnist, fashion-mnist, cifar-10, svhn or image-folder.</summary>
     public DatasetName Dataset { get; init; } = DatasetName.Mnist;
@@ -121,9 +121,16 @@ public sealed record TrainingConfig
     /// <summary>
     /// Where the training posterior chains start: <c>noise</c> (z ~ N(0, sigma0² I), K1 = <see cref="PosteriorSteps"/>, the paper)
     /// or <c>encoder</c> (z ~ q(z|x) of an encoder trained alongside, K1 = <see cref="EncoderPosteriorSteps"/>; PAPER.md,
-    /// "Amortised posterior"). The prior chain starts from noise either way.
+    /// "Amortised posterior"). The prior chain starts from noise either way. Default <c>encoder</c>, decided on normal validation
+    /// images by <c>latent-ebm report posterior-start</c> (reports/posterior-start.md: higher log joint and lower reconstruction
+    /// error on every held-out digit); a config.json or checkpoint written before the setting existed reads as <c>noise</c>.
     /// </summary>
-    public PosteriorStart PosteriorStart { get; init; } = PosteriorStart.Noise;
+    public PosteriorStart PosteriorStart { get => posteriorStart; init => posteriorStart = value; }
+
+    private PosteriorStart posteriorStart = PosteriorStart.Encoder;
+
+    /// <summary>Before a configuration is read from JSON: a file without <c>posterior_start</c> was written by a noise-started run.</summary>
+    void IJsonOnDeserializing.OnDeserializing() => posteriorStart = PosteriorStart.Noise;
 
     /// <summary>Whether the run trains an encoder q(z|x) that starts its posterior chains (<see cref="PosteriorStart"/> <c>encoder</c>).</summary>
     [JsonIgnore]

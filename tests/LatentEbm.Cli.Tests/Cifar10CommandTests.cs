@@ -54,7 +54,7 @@ public class Cifar10CommandTests
         {
             var m = manifest.RootElement;
             Assert.Equal(LatentEbm.Inference.Bundles.BundleManifest.CurrentSchemaVersion, m.GetProperty("schema_version").GetInt32());
-            Assert.Equal("noise", m.GetProperty("model").GetProperty("posterior_start").GetString());
+            Assert.Equal("encoder", m.GetProperty("model").GetProperty("posterior_start").GetString()); // the default start: a conv encoder
             Assert.Equal([3, 32, 32], m.GetProperty("observation").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
             var checks = m.GetProperty("verification").GetProperty("checks").EnumerateArray().ToList();
             Assert.NotEmpty(checks);

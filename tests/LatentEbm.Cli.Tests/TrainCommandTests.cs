@@ -82,14 +82,14 @@ public class TrainCommandTests
         Assert.True(exported == 0, exportOutput);
         Assert.Contains("verified", exportOutput);
         Assert.True(File.Exists(Path.Combine(bundle, "manifest.json")));
-        Assert.Equal(6, Directory.GetFiles(bundle, "*.onnx").Length);
+        Assert.Equal(8, Directory.GetFiles(bundle, "*.onnx").Length); // the default run has an encoder: encoder and amortised_posterior beside the six
         Assert.True(File.Exists(Path.Combine(bundle, "weights.bin")));
         // --weights embedded: the same run, every graph self-contained, verified the same way.
         string embedded = Path.Combine(TestPaths.NewTempFolder(), "tiny-digit4-embedded");
         var (exportedEmbedded, embeddedOutput) = CliRunner.Run("export", "--run", run, "--out", embedded, "--weights", "embedded");
         Assert.True(exportedEmbedded == 0, embeddedOutput);
         Assert.Contains("weights embedded in each graph", embeddedOutput);
-        Assert.Equal(6, Directory.GetFiles(embedded, "*.onnx").Length);
+        Assert.Equal(8, Directory.GetFiles(embedded, "*.onnx").Length);
         Assert.False(File.Exists(Path.Combine(embedded, "weights.bin")));
         var (badWeights, badWeightsOutput) = CliRunner.Run("export", "--run", run, "--out", embedded, "--weights", "inline");
         Assert.Equal(1, badWeights);

@@ -1,7 +1,5 @@
 using LatentEbm.Tests.Shared;
-using LatentEbm.Training.Checkpoints;
 using LatentEbm.Training.Configuration;
-using LatentEbm.Training.Runs;
 using LatentEbm.Training.Training;
 using static TorchSharp.torch;
 
@@ -11,43 +9,6 @@ namespace LatentEbm.Training.Tests;
 public class ChainEngineTrainingTests
 {
     public ChainEngineTrainingTests() => TorchTestSetup.Init();
-
-    private static double[][] Parameters(Trainer t) => SmallRuns.Parameters(t);
-
-    // CheckpointTests covers the default (onnx_runtime, noise starts).
-    [Theory]
-    [InlineData(PosteriorStart.Encoder, ChainEngine.OnnxRuntime)]
-    [InlineData(PosteriorStart.Noise, ChainEngine.Torch)]
-    [InlineData(PosteriorStart.Encoder, ChainEngine.Torch)]
-    public void AResumedRunEndsBitForBitWithTheSameParametersAsAnUninterruptedOne(PosteriorStart start, ChainEngine engine)
-    {
-        var data = SmallRuns.Mnist(300);
-        var config = SmallRuns.TinyConfig(3) with { ChainEngine = engine, PosteriorStart = start, EncoderHidden = [64, 32] };
-
-        string straight = TestPaths.NewTempFolder();
-        double[][] expected;
-        using (var run = TrainingRun.Start(straight, config, data))
-        {
-            run.TrainToEnd();
-            expected = Parameters(run.Trainer);
-        }
-
-        string killed = TestPaths.NewTempFolder();
-        using (var cancel = new CancellationTokenSource())
-        using (var run = TrainingRun.Start(killed, config, data))
-        {
-            Assert.Throws<OperationCanceledException>(() =>
-                run.TrainToEnd(onIteration: s => { if (s.Epoch == 2 && s.IterationInEpoch == 3) cancel.Cancel(); }, cancellation: cancel.Token));
-        }
-        Assert.EndsWith("epoch-0001", new CheckpointStore(killed).Latest());
-
-        using var resumed = TrainingRun.Resume(killed, data);
-        Assert.Equal(engine, resumed.Config.ChainEngine);
-        resumed.TrainToEnd();
-        var actual = Parameters(resumed.Trainer);
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
-    }
 
     [Fact]
     public void BothEnginesRunTheSameIterationUpToFloatRounding()

@@ -15,12 +15,14 @@ public class CheckpointTests
     private static double[][] Parameters(Trainer t) => SmallRuns.Parameters(t);
 
     [Theory]
-    [InlineData(PosteriorStart.Noise)]
-    [InlineData(PosteriorStart.Encoder)]
-    public void AResumedRunEndsWithTheSameParametersAsAnUninterruptedOne(PosteriorStart start)
+    [InlineData(PosteriorStart.Noise, ChainEngine.OnnxRuntime)]
+    [InlineData(PosteriorStart.Encoder, ChainEngine.OnnxRuntime)]
+    [InlineData(PosteriorStart.Noise, ChainEngine.Torch)]
+    [InlineData(PosteriorStart.Encoder, ChainEngine.Torch)]
+    public void AResumedRunEndsWithTheSameParametersAsAnUninterruptedOne(PosteriorStart start, ChainEngine engine)
     {
         var data = SmallRuns.Mnist(300);
-        var config = SmallRuns.TinyConfig(3) with { PosteriorStart = start, EncoderHidden = [32, 16], EncoderPosteriorSteps = 3 };
+        var config = SmallRuns.TinyConfig(3) with { PosteriorStart = start, ChainEngine = engine, EncoderHidden = [32, 16], EncoderPosteriorSteps = 3 };
 
         string straight = TestPaths.NewTempFolder();
         double[][] expected;
@@ -43,6 +45,7 @@ public class CheckpointTests
         using (var resumed = TrainingRun.Resume(killed, data))
         {
             Assert.Equal(1, resumed.Trainer.EpochsCompleted);
+            Assert.Equal(engine, resumed.Config.ChainEngine);
             resumed.TrainToEnd();
             var actual = Parameters(resumed.Trainer);
             Assert.Equal(start == PosteriorStart.Encoder ? 18 : 12, actual.Length);

@@ -71,13 +71,7 @@ public class LatentEbmInferenceTests
         AssertClose(m.SamplePrior(3, 2).Images!, samples[1].Images!);
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = Math.Max(1e-6, expected.Max(v => Math.Abs(v)));
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale, $"index {i}: {expected[i]} vs {actual[i]}");
-    }
+    private static void AssertClose(float[] expected, float[] actual) => FloatAsserts.AssertClose(expected, actual);
 
     [Fact]
     public void MoreRoundsOfThePosteriorChainReconstructBetter()

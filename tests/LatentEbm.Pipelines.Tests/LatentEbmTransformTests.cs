@@ -177,15 +177,9 @@ public class AmortisedTransformTests
     private static IDataView Images(MLContext ml, int count) =>
         ml.Data.LoadFromEnumerable(Enumerable.Range(0, count).Select(i => new Row { Features = Test.Value.Image(i).ToArray() }));
 
-    private static void AssertClose(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = Math.Max(1e-6, expected.Max(v => Math.Abs(v)));
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale, $"index {i}: {expected[i]} vs {actual[i]}");
-    }
+    private static void AssertClose(float[] expected, float[] actual) => FloatAsserts.AssertClose(expected, actual);
 
-    private static bool Differ(float[] a, float[] b) => a.Zip(b).Any(p => Math.Abs(p.First - p.Second) > 1e-3 * Math.Max(1, Math.Abs(p.First)));
+    private static bool Differ(float[] a, float[] b) => FloatAsserts.Differ(a, b);
 
     [Fact]
     public void ScoresAndLatentsStartAtTheEncoderUnlessTheOptionsForceNoise()

@@ -48,15 +48,9 @@ public sealed class AmortisedModelTests(ServerFixture server) : IClassFixture<Se
         return [.. value.EnumerateArray().SelectMany(e => e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().Select(v => v.GetSingle()) : [e.GetSingle()])];
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = Math.Max(1e-6, expected.Max(v => Math.Abs(v)));
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale, $"index {i}: {expected[i]} vs {actual[i]}");
-    }
+    private static void AssertClose(float[] expected, float[] actual) => FloatAsserts.AssertClose(expected, actual);
 
-    private static bool Differ(float[] a, float[] b) => a.Zip(b).Any(p => Math.Abs(p.First - p.Second) > 1e-3 * Math.Max(1, Math.Abs(p.First)));
+    private static bool Differ(float[] a, float[] b) => FloatAsserts.Differ(a, b);
 
     [Fact]
     public async Task PosteriorRoutesStartAtTheEncoderAndStartNoiseRunsTheChainFromNoise()

@@ -8,10 +8,10 @@ using Spectre.Console;
 // (tables and markup take only the width their content needs).
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 100_000;
 
-// Before libtorch's first convolution: cap oneDNN where its float32 kernels were measured wrong (see TorchRuntime).
+// Before libtorch's first convolution: the oneDNN policy (see TorchRuntime; types that run convolutions apply the rest).
 try
 {
-    TorchRuntime.Initialize();
+    TorchRuntime.PrepareEnvironment();
 }
 catch (InvalidOperationException e)
 {

@@ -10,15 +10,16 @@ public class ConvolutionSelfCheckTests
     [Fact]
     public void TheSettingIsInTheNativeEnvironmentAndTheCheckPasses()
     {
-        // The cap by policy: on AVX-512 CPUs only, unless the environment says otherwise.
+        // The setting by policy: libtorch's own kernels on AVX-512 CPUs only, unless the environment says otherwise.
         string? own = Environment.GetEnvironmentVariable(TorchRuntime.IsaVariable);
-        bool capped = own is null && (Environment.GetEnvironmentVariable(TorchRuntime.PolicyVariable) ?? "auto") switch
+        string policy = Environment.GetEnvironmentVariable(TorchRuntime.PolicyVariable) ?? "auto";
+        if (policy == "auto") policy = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "off" : "on";
+        string expected = own is not null ? $"ONEDNN_MAX_CPU_ISA={own}" : policy switch
         {
-            "always" => true,
-            "never" => false,
-            _ => System.Runtime.Intrinsics.X86.Avx512F.IsSupported,
+            "off" => "oneDNN off for convolutions (libtorch's own kernels)",
+            "sse41" => "ONEDNN_MAX_CPU_ISA=SSE41",
+            _ => "oneDNN on, ONEDNN_MAX_CPU_ISA unset (no cap)",
         };
-        string expected = own is not null ? $"ONEDNN_MAX_CPU_ISA={own}" : capped ? "ONEDNN_MAX_CPU_ISA=SSE41" : "ONEDNN_MAX_CPU_ISA unset (no cap)";
         Assert.Equal(expected, TorchRuntime.Initialize());
         Assert.Equal(expected, TorchRuntime.DescribeSetting());
         var errors = ConvolutionSelfCheck.Measure();

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 
 namespace LatentEbm.Training.Benchmarks;
 
-/// <summary>One process's measurement of a ConvTranspose generator's training step under its oneDNN setting.</summary>
-/// <param name="Setting">The oneDNN setting in force (<see cref="TorchRuntime.DescribeSetting"/>).</param>
+/// <summary>One process's measurement of a ConvTranspose generator's training step under its convolution setting.</summary>
+/// <param name="Setting">The convolution setting in force (<see cref="TorchRuntime.DescribeSetting"/>).</param>
 /// <param name="MedianSeconds">Median wall time of one forward and backward pass.</param>
 /// <param name="WorstSelfCheckError">The largest relative error of the convolution self-check under that setting.</param>
 public sealed record ConvolutionTiming(string Setting, double MedianSeconds, double WorstSelfCheckError);
@@ -14,8 +14,8 @@ public sealed record ConvolutionTiming(string Setting, double MedianSeconds, dou
 /// <summary>
 /// Times a forward and backward pass (input and weight gradients) of the paper's ConvTranspose generator
 /// shape at 32x32 (PAPER.md: nz → 4x4 with k4 s1 p0, then k4 s2 p1 stages, LeakyReLU 0.2, tanh) with
-/// width <c>ngf</c>, in this process and so under its oneDNN setting: run it in two processes, capped
-/// and uncapped, to see what the cap costs. Weights and input come from a private generator.
+/// width <c>ngf</c>, in this process and so under its convolution setting (<see cref="TorchRuntime"/>): run it in one
+/// process per setting to compare them (<c>latent-ebm bench convolutions</c>). Weights and input come from a private generator.
 /// </summary>
 public static class ConvolutionBenchmark
 {

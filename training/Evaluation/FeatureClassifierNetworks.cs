@@ -1,3 +1,4 @@
+using LatentEbm.Training.Runtime;
 using System.Text.Json.Serialization;
 using LatentEbm.Data.Observations;
 using TorchSharp;
@@ -56,6 +57,7 @@ public static class FeatureClassifierNetworks
             case FeatureClassifierArchitecture.Cnn:
                 if (h % 8 != 0 || w % 8 != 0 || h < 8 || w < 8)
                     throw new ArgumentException($"the cnn feature classifier takes images whose height and width are multiples of 8 (three stride-2 convolutions), got {observation.ShapeText}");
+                TorchRuntime.Initialize(); // libtorch's convolution setting before the first one (issue 10)
                 return new([
                     nn.Conv2d(c, 32, 3, stride: 1, padding: 1), nn.ReLU(),
                     nn.Conv2d(32, 64, 4, stride: 2, padding: 1), nn.ReLU(),

@@ -1,3 +1,4 @@
+using LatentEbm.Training.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,6 +31,7 @@ public sealed class ConvGenerator : nn.Module<Tensor, Tensor>, ILayerSequence
         var (start, stages) = Plan(height, width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nz);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngf);
+        TorchRuntime.Initialize(); // libtorch's convolution setting before the first one (issue 10)
         ImageShape = [channels, height, width];
         Nz = nz;
         var modules = new List<(string, nn.Module<Tensor, Tensor>)> { ("unflatten", nn.Unflatten(1, [nz, 1, 1])) };

@@ -1,3 +1,4 @@
+using LatentEbm.Training.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -64,6 +65,7 @@ public sealed class Encoder : nn.Module<Tensor, Tensor>, ILayerSequence
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nz);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngf);
         var (start, stages) = ConvGenerator.Plan(height, width);
+        TorchRuntime.Initialize(); // libtorch's convolution setting before the first one (issue 10)
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
         long inChannels = channels, outChannels = 2L * ngf;
         for (int i = 0; i < stages; i++)

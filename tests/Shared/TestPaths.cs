@@ -35,6 +35,19 @@ internal static class TestPaths
         }
     }
 
+    /// <summary>The text corpora that <c>make data</c> copies (or $LATENT_EBM_DATA/text): Penn Treebank and Tiny Shakespeare. Fails, never skips, when absent.</summary>
+    public static string TextCorpora
+    {
+        get
+        {
+            string root = Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? Path.Combine(RepositoryRoot, ".cache", "data");
+            string folder = Path.Combine(root, "text");
+            if (!File.Exists(Path.Combine(folder, "ptb.test.txt")))
+                throw new InvalidOperationException($"the text corpora are not in {folder}: run `make data` first (make test does)");
+            return folder;
+        }
+    }
+
     /// <summary>A new empty folder under the system temp folder.</summary>
     public static string NewTempFolder()
     {

@@ -43,16 +43,41 @@ public static class LangevinSampler
         return Run(z0, steps, stepSize, noise, target.Gradient);
     }
 
-    private static Tensor Run(Tensor z0, int steps, double stepSize, INoiseSource? noise, Func<Tensor, Tensor> gradLogDensity)
+    /// <summary>
+    /// K steps z_{k+1} = z_k + (s_k^2 / 2) ∇_z log p(z_k) + s_k eps_k with a constant step size s_k = s.
+    /// </summary>
+    /// <param name="z0">Start <c>[B, nz]</c>; not modified or disposed.</param>
+    /// <param name="steps">K (≥ 0).</param>
+    /// <param name="stepSize">s (&gt; 0).</param>
+    /// <param name="noise">Noise per step, or null for the noiseless chain.</param>
+    /// <param name="gradLogDensity">∇_z log p, <c>[B, nz]</c> to <c>[B, nz]</c>.</param>
+    /// <returns>z_K <c>[B, nz]</c>, detached (a new tensor even when K = 0).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">K is negative or s is not positive.</exception>
+    public static Tensor Run(Tensor z0, int steps, double stepSize, INoiseSource? noise, Func<Tensor, Tensor> gradLogDensity)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
-        if (!(stepSize > 0)) throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "Langevin step size must be positive");
-        double drift = 0.5 * stepSize * stepSize;
+        return Run(z0, Enumerable.Repeat(stepSize, steps).ToArray(), noise, gradLogDensity);
+    }
+
+    /// <summary>
+    /// K = <paramref name="stepSizes"/>.Count steps z_{k+1} = z_k + (s_k^2 / 2) ∇_z log p(z_k) + s_k eps_k, each with its
+    /// own step size (the text model's decreasing posterior schedule, PAPER.md "Text model").
+    /// </summary>
+    /// <param name="z0">Start <c>[B, nz]</c>; not modified or disposed.</param>
+    /// <param name="stepSizes">s_0 ... s_{K-1}, each &gt; 0.</param>
+    /// <param name="noise">Noise per step, or null for the noiseless chain.</param>
+    /// <param name="gradLogDensity">∇_z log p, <c>[B, nz]</c> to <c>[B, nz]</c>.</param>
+    /// <returns>z_K <c>[B, nz]</c>, detached (a new tensor even when K = 0).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A step size is not positive.</exception>
+    public static Tensor Run(Tensor z0, IReadOnlyList<double> stepSizes, INoiseSource? noise, Func<Tensor, Tensor> gradLogDensity)
+    {
+        foreach (double s in stepSizes)
+            if (!(s > 0)) throw new ArgumentOutOfRangeException(nameof(stepSizes), s, "Langevin step size must be positive");
         Tensor z = z0.detach().clone();
-        for (int k = 0; k < steps; k++)
+        foreach (double stepSize in stepSizes)
         {
             using var scope = NewDisposeScope();
-            Tensor next = z + drift * gradLogDensity(z);
+            Tensor next = z + 0.5 * stepSize * stepSize * gradLogDensity(z);
             if (noise is not null) next = next + stepSize * noise.Next(z);
             next = next.detach().MoveToOuterDisposeScope();
             z.Dispose();

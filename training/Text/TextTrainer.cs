@@ -1,0 +1,131 @@
+using LatentEbm.Data.Text;
+using LatentEbm.Training.Model;
+using LatentEbm.Training.Sampling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LatentEbm.Training.Text;
+
+/// <summary>What one learning iteration measured, per sentence of the minibatch.</summary>
+/// <param name="LogLikelihood">Mean log p_theta(x|z) at the posterior chain's end before this iteration's updates, in nats per sentence (decoder in evaluation mode).</param>
+/// <param name="NegativeLogLikelihoodPerWord">The same, negated, per scored token (words and <c>&lt;/s&gt;</c>).</param>
+/// <param name="PosteriorF">Mean f_alpha at the posterior samples.</param>
+/// <param name="PriorF">Mean f_alpha at the prior samples.</param>
+public sealed record TextIterationMetrics(double LogLikelihood, double NegativeLogLikelihoodPerWord, double PosteriorF, double PriorF);
+
+/// <summary>
+/// Short-run MCMC maximum-likelihood learning of the text latent EBM (PAPER.md, "Learning" and "Text model"): for each
+/// minibatch of sentences, a prior chain (K0 steps of s0) and a posterior chain (K1 steps, step sizes decreasing linearly)
+/// from z ~ N(0, sigma0² I); then the decoder update on the mean negative log-likelihood of the sentences at the
+/// posterior samples (teacher forcing, dropout on, gradient norm clipped) and the prior update on
+/// mean f(z_prior) - mean f(z_post), each with Adam (beta1 0.5, beta2 0.999, as for images). The Gaussian-prior
+/// baseline keeps f = 0 and skips the prior update. All randomness comes from the seed.
+/// </summary>
+public sealed class TextTrainer
+{
+    private readonly IReadOnlyList<int[]> sentences;
+    private readonly GaussianNoise noise;
+    private readonly Adam decoderOptimizer;
+    private readonly Adam? priorOptimizer;
+    private readonly double[] posteriorStepSizes;
+    private int[] order = [];
+    private int cursor;
+
+    /// <summary>Builds the networks and optimisers for <paramref name="settings"/> over a corpus.</summary>
+    /// <param name="settings">Validated settings.</param>
+    /// <param name="vocabularySize">V, the specials included.</param>
+    /// <param name="training">Training sentences (word ids); at least one batch.</param>
+    /// <exception cref="ArgumentException">A bad setting, or fewer sentences than one batch.</exception>
+    public TextTrainer(TextTrainingSettings settings, int vocabularySize, IReadOnlyList<int[]> training)
+    {
+        settings.Validate();
+        if (training.Count < settings.BatchSize)
+            throw new ArgumentException($"{training.Count} training sentences are fewer than one batch of {settings.BatchSize}");
+        Settings = settings;
+        sentences = training;
+        torch.manual_seed(settings.Seed);
+        var decoder = new TextDecoder(vocabularySize, settings.Nz, settings.EmbeddingSize, settings.HiddenSize, settings.Dropout);
+        var prior = new PriorEnergyMlp([settings.Nz, .. settings.PriorHidden, 1], "leaky_relu");
+        if (settings.GaussianPrior)
+            using (no_grad())
+            {
+                prior.Linears[^1].weight!.zero_(); // f = 0 exactly, and never updated
+                prior.Linears[^1].bias!.zero_();
+            }
+        Model = new TextLatentEbm(prior, decoder, settings.Sigma0);
+        decoderOptimizer = optim.Adam(decoder.parameters(), settings.DecoderLearningRate, 0.5, 0.999);
+        priorOptimizer = settings.GaussianPrior ? null : optim.Adam(prior.parameters(), settings.PriorLearningRate, 0.5, 0.999);
+        Rng = new torch.Generator((ulong)settings.Seed);
+        noise = new GaussianNoise(Rng);
+        posteriorStepSizes = settings.PosteriorStepSizes();
+    }
+
+    /// <summary>The settings.</summary>
+    public TextTrainingSettings Settings { get; }
+
+    /// <summary>The model being learned.</summary>
+    public TextLatentEbm Model { get; }
+
+    /// <summary>The generator of minibatch order and chain noise.</summary>
+    public torch.Generator Rng { get; }
+
+    /// <summary>Iterations done.</summary>
+    public long Iterations { get; private set; }
+
+    /// <summary>The next minibatch's sentences: a fresh random order each pass over the corpus, incomplete batches dropped.</summary>
+    private IReadOnlyList<int[]> NextBatch()
+    {
+        int b = Settings.BatchSize;
+        if (cursor + b > order.Length)
+        {
+            order = [.. randperm(sentences.Count, generator: Rng).data<long>().Select(i => (int)i)];
+            cursor = 0;
+        }
+        var batch = order.Skip(cursor).Take(b).Select(i => sentences[i]).ToArray();
+        cursor += b;
+        return batch;
+    }
+
+    /// <summary>Runs one learning iteration on the next minibatch.</summary>
+    /// <exception cref="InvalidOperationException">A loss or f is not finite (training diverged).</exception>
+    public TextIterationMetrics Step()
+    {
+        using var scope = NewDisposeScope();
+        var tokens = SentenceBatch.Tokens(NextBatch());
+        long batch = tokens.shape[0];
+        var priorStart = randn([batch, Model.Nz], generator: Rng) * Model.Sigma0;
+        var zPrior = LangevinSampler.Run(priorStart, Settings.PriorSteps, Settings.PriorStepSize, noise, Model.GradLogPrior);
+        var posteriorStart = randn([batch, Model.Nz], generator: Rng) * Model.Sigma0;
+        var zPost = LangevinSampler.Run(posteriorStart, posteriorStepSizes, noise, z => Model.GradLogPosterior(z, tokens));
+
+        double logLikelihood;
+        using (no_grad()) logLikelihood = Model.Decoder.LogLikelihood(zPost, tokens).mean().ToDouble(); // evaluation mode, before the update
+
+        Model.Decoder.train();
+        decoderOptimizer.zero_grad();
+        var loss = -Model.Decoder.LogLikelihood(zPost, tokens).mean();
+        loss.backward();
+        nn.utils.clip_grad_norm_(Model.Decoder.parameters(), Settings.GradientClipNorm);
+        decoderOptimizer.step();
+        Model.Decoder.eval();
+
+        double fPost, fPrior;
+        if (priorOptimizer is not null)
+        {
+            priorOptimizer.zero_grad();
+            var fp = Model.Prior.forward(zPost).mean();
+            var fq = Model.Prior.forward(zPrior).mean();
+            (fq - fp).backward(); // maximum likelihood: raise f at posterior samples, lower it at prior samples
+            priorOptimizer.step();
+            (fPost, fPrior) = (fp.ToDouble(), fq.ToDouble());
+        }
+        else (fPost, fPrior) = (0, 0);
+
+        double scored = tokens.narrow(1, 1, tokens.shape[1] - 1).ne(Vocabulary.PadId).sum().ToDouble() / batch;
+        if (!double.IsFinite(logLikelihood) || !double.IsFinite(fPost) || !double.IsFinite(fPrior) || !double.IsFinite(loss.ToDouble()))
+            throw new InvalidOperationException($"text training diverged at iteration {Iterations + 1}: log-likelihood {logLikelihood}, f(post) {fPost}, f(prior) {fPrior}");
+        Iterations++;
+        return new TextIterationMetrics(logLikelihood, -logLikelihood / scored, fPost, fPrior);
+    }
+}

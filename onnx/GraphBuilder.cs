@@ -77,6 +77,20 @@ public sealed class GraphBuilder
         return new OnnxValue(name, shape);
     }
 
+    /// <summary>
+    /// Declares a graph input with named symbolic dimensions, e.g. <c>tokens</c> of shape <c>[B, T1]</c> whose two sizes vary
+    /// independently: the i-th negative entry of <paramref name="shape"/> is the symbolic dimension <paramref name="symbols"/>[i]
+    /// (in the returned value's shape every symbolic entry reads -1).
+    /// </summary>
+    /// <exception cref="OnnxExportException">The number of names is not the number of negative entries.</exception>
+    public OnnxValue Input(string name, TensorProto.Types.DataType type, long[] shape, params string[] symbols)
+    {
+        if (shape.Count(d => d < 0) != symbols.Length)
+            throw new OnnxExportException($"input {name}: {symbols.Length} names for {shape.Count(d => d < 0)} symbolic dimensions");
+        graph.Input.Add(ValueInfo(name, type, shape, symbols));
+        return new OnnxValue(name, [.. shape.Select(d => d < 0 ? -1L : d)]);
+    }
+
     /// <summary>Declares <paramref name="value"/> as the graph output <paramref name="name"/> (an Identity renames it when needed).</summary>
     public OnnxValue Output(OnnxValue value, string name, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
@@ -272,11 +286,14 @@ public sealed class GraphBuilder
         return model;
     }
 
-    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, long[] shape)
+    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, long[] shape, string[]? symbols = null)
     {
         var tensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() };
+        int symbol = 0;
         foreach (var d in shape)
-            tensorType.Shape.Dim.Add(d < 0 ? new TensorShapeProto.Types.Dimension { DimParam = BatchDimension } : new TensorShapeProto.Types.Dimension { DimValue = d });
+            tensorType.Shape.Dim.Add(d < 0
+                ? new TensorShapeProto.Types.Dimension { DimParam = symbols is null ? BatchDimension : symbols[symbol++] }
+                : new TensorShapeProto.Types.Dimension { DimValue = d });
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };
     }
 }

@@ -168,10 +168,16 @@ public static class LatentEbmGraphs
     private static OnnxValue F(GraphBuilder g, LatentEbmSpec spec, IReadOnlyList<OnnxValue> acts) => g.Reshape(acts[^1], [-1]);
 
     /// <summary>∇_z log p(z) = ∇f(z) - z / sigma0².</summary>
-    private static OnnxValue GradLogPrior(GraphBuilder g, LatentEbmSpec spec, OnnxValue z)
+    private static OnnxValue GradLogPrior(GraphBuilder g, LatentEbmSpec spec, OnnxValue z) => GradLogPrior(g, spec.Prior, spec.Sigma0, z);
+
+    /// <summary>
+    /// ∇_z log p_alpha(z) = ∇f(z) - z / sigma0² <c>[B, nz]</c> for a prior network f (<c>[B, nz]</c> → <c>[B, 1]</c>), from the
+    /// network's VJP (PAPER.md, "Model"); shared by the image and the text chains.
+    /// </summary>
+    internal static OnnxValue GradLogPrior(GraphBuilder g, Layers.Network prior, double sigma0, OnnxValue z)
     {
-        var gradF = spec.Prior.GradientOfSum(g, z);
-        return g.Sub(gradF, g.Mul(z, (float)(1 / (spec.Sigma0 * spec.Sigma0))));
+        var gradF = prior.GradientOfSum(g, z);
+        return g.Sub(gradF, g.Mul(z, (float)(1 / (sigma0 * sigma0))));
     }
 
     /// <summary>∇_z log p(z|x) = J_gᵀ (x - g(z)) / sigma² + ∇f(z) - z / sigma0².</summary>

@@ -17,19 +17,17 @@ public class TextImportanceNllTests
     private static readonly JsonElement Case = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("importance_nll_cases.json"))).RootElement;
 
     /// <summary>
-    /// Allowed |estimate - quadrature| per sentence, in nats. With N = 20,000 draws of N(mu, 1.5² I) (wider than every
-    /// posterior, whose standard deviations are 0.63 to 1.05) the effective sample fraction is 0.12 to 0.23; seeds 1 to 4
-    /// gave largest errors of 0.029 (EBM) and 0.025 (Gaussian prior), and 0.015 with N = 100,000. The quadrature is within
-    /// 1e-6 and log Z's standard error is 0.0015. (With tau = 1.0 the proposal is narrower than one posterior's tail and
-    /// errors reach 1.8 nats: the estimate of log p(x) is then biased low.) The proposal placed by 16 chains with tau = 0.3
-    /// has effective sample fractions 0.29 to 0.40 and largest errors of 0.019 (EBM) and 0.023 (Gaussian prior) over seeds 1 to
-    /// 4; with N = 200,000 all errors of both proposals fall below 0.02 (0.008 for the 32-chain one).
+    /// Allowed |estimate - quadrature| per sentence, in nats. The posteriors' standard deviations are 0.63 to 1.05. With
+    /// N = 20,000 draws of the proposal placed by 16 chains (tau = 0.3) the effective sample fraction is 0.29 to 0.42 and
+    /// 12 runs (seeds 1, 2, 3, 5, 6, 7, float32 and float64) erred by at most 0.032; with N = 200,000, 32 chains, by at most
+    /// 0.008. The quadrature is within 1e-6 and log Z's standard error is 0.0015.
     /// </summary>
     private const double Tolerance = 0.05;
 
+    /// <summary>The proposal that the tolerance was measured with: 16 chains' mean and spread, tau = 0.3.</summary>
     private static readonly ImportanceSamplingSettings Settings = new()
     {
-        Samples = 20_000, ProposalStd = 1.5, LogPartitionSamples = 400_000, BatchSize = 4, RowsPerForward = 1 << 16, Seed = 5,
+        Samples = 20_000, ProposalChains = 16, ProposalStd = 0.3, LogPartitionSamples = 400_000, BatchSize = 4, RowsPerForward = 1 << 16, Seed = 5,
     };
 
     public TextImportanceNllTests() => TorchTestSetup.Init();
@@ -80,9 +78,9 @@ public class TextImportanceNllTests
         Assert.InRange(result.LogPartition.StandardError, 1e-4, 5e-3);
         Assert.Equal(400_000, result.LogPartition.Samples);
         Assert.False(result.GaussianPrior);
-        Assert.InRange(result.MeanEffectiveSampleFraction, 0.05, 1.0);
+        Assert.InRange(result.MeanEffectiveSampleFraction, 0.2, 1.0);
         Assert.Same(Settings, result.Settings);
-        Assert.StartsWith("N(mu, 1.5^2 I), mu = end of a posterior Langevin chain", result.Proposal);
+        Assert.StartsWith("N(mu, diag(spread^2 + 0.3^2)), mu and spread = mean and standard deviation of the ends of 16 posterior Langevin chains", result.Proposal);
 
         // Perplexity over every scored token, </s> included.
         int[] tokens = [.. Sentences.Select(s => s.Length + 1)];
@@ -98,26 +96,30 @@ public class TextImportanceNllTests
         double[] logPx = Expected("log_px");
         var forgotten = ImportanceSampledNll.Evaluate(model, Sentences, Settings, new WrongDensity(densityScale: null));
         Assert.True(MaxError(forgotten.Nll.PerSentence, logPx) > 10 * Tolerance, $"forgotten q: {MaxError(forgotten.Nll.PerSentence, logPx)}");
-        var narrow = ImportanceSampledNll.Evaluate(model, Sentences, Settings, new WrongDensity(densityScale: 1.0 / 1.5));
-        Assert.True(MaxError(narrow.Nll.PerSentence, logPx) > 10 * Tolerance, $"wrong tau in q: {MaxError(narrow.Nll.PerSentence, logPx)}");
+        var narrow = ImportanceSampledNll.Evaluate(model, Sentences, Settings, new WrongDensity(densityScale: 2.0 / 3));
+        Assert.True(MaxError(narrow.Nll.PerSentence, logPx) > 10 * Tolerance, $"wrong widths in q: {MaxError(narrow.Nll.PerSentence, logPx)}");
         var right = ImportanceSampledNll.Evaluate(model, Sentences, Settings);
         double[] withoutLogZ = [.. right.Nll.PerSentence.Select(n => n - right.LogPartition.Value)];
         Assert.True(MaxError(withoutLogZ, logPx) > 10 * Tolerance);
     }
 
+    /// <summary>
+    /// One chain's end point with a fixed tau: mu is then a single posterior draw and may land in the posterior's tail,
+    /// where the weights' variance grows. tau = 1.5 (wider than every posterior): 9 runs with N = 20,000 (seeds 1 to 5,
+    /// float32 and float64) erred by at most 0.061 but one by 0.23; with N = 100,000 by at most 0.044. tau = 1.0 (narrower than one posterior's tail) erred by up
+    /// to 1.8 nats, low: too narrow a proposal biases log p(x) low.
+    /// </summary>
     [Fact]
-    public void TheProposalPlacedByTheSpreadOfSeveralChainsConvergesToo()
+    public void TheSingleChainProposalWithAFixedWidthConvergesWhenItIsWideAndMissesWhenItIsNarrow()
     {
-        var settings = Settings with { ProposalChains = 16, ProposalStd = 0.3 };
-        foreach (var (gaussian, key) in new[] { (false, "log_px"), (true, "log_px_gaussian") })
-        {
-            var result = ImportanceSampledNll.Evaluate(Model(gaussian), Sentences, settings);
-            Assert.True(MaxError(result.Nll.PerSentence, Expected(key)) < Tolerance, $"{key}: estimates {string.Join(", ", result.Nll.PerSentence.Select(v => -v))}");
-            Assert.InRange(result.MeanEffectiveSampleFraction, 0.2, 1.0);
-            Assert.StartsWith("N(mu, diag(spread^2 + 0.3^2)), mu and spread = mean and standard deviation of the ends of 16 posterior Langevin chains", result.Proposal);
-        }
-        var forgotten = ImportanceSampledNll.Evaluate(Model(), Sentences, settings, new WrongDensity(densityScale: null));
-        Assert.True(MaxError(forgotten.Nll.PerSentence, Expected("log_px")) > 10 * Tolerance);
+        var model = Model();
+        var settings = Settings with { Samples = 100_000, ProposalChains = 1, ProposalStd = 1.5 };
+        var result = ImportanceSampledNll.Evaluate(model, Sentences, settings);
+        Assert.True(MaxError(result.Nll.PerSentence, Expected("log_px")) < Tolerance, $"estimates {string.Join(", ", result.Nll.PerSentence.Select(v => -v))}");
+        Assert.StartsWith("N(mu, 1.5^2 I), mu = end of a posterior Langevin chain from N(0, sigma0^2 I) (20 steps, noise on)", result.Proposal);
+        var narrow = ImportanceSampledNll.Evaluate(model, Sentences, settings with { Samples = 20_000, ProposalStd = 0.3 });
+        Assert.True(MaxError(narrow.Nll.PerSentence, Expected("log_px")) > 10 * Tolerance);
+        Assert.True(narrow.MeanEffectiveSampleFraction < 0.1, $"{narrow.MeanEffectiveSampleFraction}"); // and says so
     }
 
     [Fact]
@@ -129,6 +131,17 @@ public class TextImportanceNllTests
         double[] logPx = Expected("log_px_gaussian");
         Assert.True(MaxError(result.Nll.PerSentence, logPx) < Tolerance, $"estimates {string.Join(", ", result.Nll.PerSentence.Select(v => -v))} against {string.Join(", ", logPx)}");
         Assert.True(MaxError(result.Nll.PerSentence, Expected("log_px")) > 5 * Tolerance); // the EBM's values are not the baseline's
+    }
+
+    [Fact]
+    public void AFloat32ModelConvergesTooWithFloat64Accumulation()
+    {
+        var model = Model();
+        model.Decoder.to(float32);
+        model.Prior.to(float32);
+        var result = ImportanceSampledNll.Evaluate(model, Sentences, Settings);
+        Assert.True(MaxError(result.Nll.PerSentence, Expected("log_px")) < Tolerance, $"estimates {string.Join(", ", result.Nll.PerSentence.Select(v => -v))} ESS {result.MeanEffectiveSampleFraction} {result.LogPartition}");
+        Assert.True(Math.Abs(result.LogPartition.Value - Case.GetProperty("log_partition").GetDouble()) < 4 * result.LogPartition.StandardError + 1e-3);
     }
 
     [Fact]

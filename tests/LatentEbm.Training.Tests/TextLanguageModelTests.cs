@@ -73,6 +73,8 @@ public class TextLanguageModelTests
         var nll = model.NegativeLogLikelihood(Sentences).Nll;
         Assert.Equal(Math.Exp(expected.Sum() / nll.TotalTokens), nll.Perplexity, 1e-12);
         Assert.Equal(expected.Sum() / 5, nll.MeanPerSentence, 1e-12);
+        Assert.Equal(expected[2], nll.PerTokenOfEach[2], 1e-12); // the empty sentence: </s> alone
+        Assert.Equal(expected[0] / 8, nll.PerTokenOfEach[0], 1e-12);
     }
 
     [Fact]

@@ -21,8 +21,14 @@ public sealed record ImportanceSamplingSettings
     /// </summary>
     public double ProposalStd { get; init; } = 0.3;
 
-    /// <summary>C: posterior chains per sentence that place the proposal (1: centre only, width tau; C ≥ 2: centre and widths).</summary>
-    public int ProposalChains { get; init; } = 1;
+    /// <summary>
+    /// C: posterior chains per sentence that place the proposal (1: centre only, width tau; C ≥ 2: centre and widths).
+    /// Default 8: one chain's end is a single posterior draw that can land in the tail, and a fixed tau cannot fit
+    /// posteriors of different widths; on the nz = 2 test model (posterior standard deviations 0.63 to 1.05) one chain with
+    /// tau = 0.3 misses log p(x) by far, and even tau = 1.5, picked knowing the posteriors, erred once by 0.23 nats with
+    /// N = 20,000, where 8 or 16 chains with tau = 0.3 stayed within 0.045. Costs C chains per sentence (K1 gradient steps each).
+    /// </summary>
+    public int ProposalChains { get; init; } = 8;
 
     /// <summary>M: samples z_j ~ N(0, sigma0² I) of the estimate log Z(alpha) ≈ log mean_j exp f(z_j) (unused for the Gaussian prior).</summary>
     public int LogPartitionSamples { get; init; } = 100_000;

@@ -24,6 +24,9 @@ public sealed record SentenceNll(IReadOnlyList<double> PerSentence, IReadOnlyLis
     /// <summary>Σ NLL / Σ tokens: nats per token, <c>&lt;/s&gt;</c> included.</summary>
     public double PerToken => Total / TotalTokens;
 
+    /// <summary>Each sentence's NLL per scored token, in nats, in input order: the text anomaly score of the language-model baseline.</summary>
+    public IReadOnlyList<double> PerTokenOfEach => [.. PerSentence.Zip(Tokens, (nll, tokens) => nll / tokens)];
+
     /// <summary>exp(Σ NLL / Σ tokens), <c>&lt;/s&gt;</c> counted as a token.</summary>
     public double Perplexity => Math.Exp(PerToken);
 }

@@ -28,6 +28,7 @@ root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ClassifierCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(SelfCheckCommand.Create());
+root.Subcommands.Add(TextCommand.Create());
 // Ctrl-C / SIGTERM cancel the running action's token: training stops between iterations, serve
 // finishes the requests in flight. Past 60 s the process is ended regardless.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

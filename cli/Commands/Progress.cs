@@ -84,7 +84,7 @@ internal static class Progress
         AnsiConsole.MarkupLineInterpolated($"Pictures: {Path.Combine(folder, "prior_samples.png")}, {Path.Combine(folder, "reconstructions.png")}");
     }
 
-    private static Spectre.Console.Progress NewProgress() =>
+    internal static Spectre.Console.Progress NewProgress() =>
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)

@@ -128,4 +128,26 @@ public class TextModelTests
         Assert.Equal([2L, 7, 8, 9, 3, 2, 5, 3, 0, 0], tokens.data<long>().ToArray());
         Assert.Throws<ArgumentException>(() => SentenceBatch.Tokens([[1], []]));
     }
+
+    [Fact]
+    public void GreedyDecodingMatchesPyTorchFloat64GreedyDecodes()
+    {
+        // text_onnx_cases.json (make_text_onnx_cases.py): the same model with the </s> read-out bias raised, greedy tokens of
+        // L = 10 steps (</s>, then <pad>); Decode returns the words before </s>.
+        var decoding = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("text_onnx_cases.json"))).RootElement.GetProperty("decoding");
+        var model = Model(float64);
+        var z = OracleModels.Tensor(decoding.GetProperty("z"));
+        int length = decoding.GetProperty("max_length").GetInt32();
+        int[][] Expected() => [.. decoding.GetProperty("greedy_tokens").EnumerateArray()
+            .Select(row => row.EnumerateArray().Select(t => t.GetInt32()).TakeWhile(t => t != 3).ToArray())];
+        Assert.True(decoding.GetProperty("greedy_min_logit_gap").GetDouble() > 1e-3); // no near-ties: float64 decides them alike
+
+        var wrong = model.Decoder.Decode(z, length);
+        Assert.NotEqual(Expected(), wrong); // without the fixture's bias the decodes differ: the comparison can fail
+
+        using (no_grad()) model.Decoder.get_parameter("readout.bias")!.copy_(OracleModels.Tensor(decoding.GetProperty("readout_bias")));
+        Assert.Equal(Expected(), model.Decoder.Decode(z, length));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Decoder.Decode(z, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Decoder.Decode(z, 5, new TorchSharp.torch.Generator(1), temperature: 0));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Training;
@@ -38,23 +37,23 @@ public sealed class CheckpointStore(string runFolder)
         Directory.CreateDirectory(temp);
         try
         {
-            WriteFile(temp, "prior.weights", s => trainer.Prior.save(s));
-            WriteFile(temp, "generator.weights", s => trainer.Generator.save(s));
-            WriteFile(temp, "prior.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.PriorOptimizer.save_state_dict(w); });
-            WriteFile(temp, "generator.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.GeneratorOptimizer.save_state_dict(w); });
+            CheckpointFiles.Write(temp, "prior.weights", s => trainer.Prior.save(s));
+            CheckpointFiles.Write(temp, "generator.weights", s => trainer.Generator.save(s));
+            CheckpointFiles.Write(temp, "prior.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.PriorOptimizer.save_state_dict(w); });
+            CheckpointFiles.Write(temp, "generator.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.GeneratorOptimizer.save_state_dict(w); });
             if (trainer.Encoder is not null)
             {
-                WriteFile(temp, "encoder.weights", s => trainer.Encoder.save(s));
-                WriteFile(temp, "encoder.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.EncoderOptimizer!.save_state_dict(w); });
+                CheckpointFiles.Write(temp, "encoder.weights", s => trainer.Encoder.save(s));
+                CheckpointFiles.Write(temp, "encoder.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.EncoderOptimizer!.save_state_dict(w); });
             }
             using (var state = trainer.Rng.get_state())
             {
                 byte[] bytes = state.data<byte>().ToArray();
-                WriteFile(temp, "noise.state", s => s.Write(bytes));
+                CheckpointFiles.Write(temp, "noise.state", s => s.Write(bytes));
             }
             var manifest = new CheckpointManifest(FormatVersion, trainer.EpochsCompleted, trainer.Config, [.. history],
-                Files(trainer.Config).ToDictionary(f => f, f => Sha256(Path.Combine(temp, f))));
-            WriteFile(temp, Manifest, s => JsonSerializer.Serialize(s, manifest, TrainingConfig.JsonOptions));
+                Files(trainer.Config).ToDictionary(f => f, f => CheckpointFiles.Sha256(Path.Combine(temp, f))));
+            CheckpointFiles.Write(temp, Manifest, s => JsonSerializer.Serialize(s, manifest, TrainingConfig.JsonOptions));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(temp, final);
         }
@@ -113,7 +112,7 @@ public sealed class CheckpointStore(string runFolder)
                 throw new CheckpointException(path, $"no SHA-256 listed for {file}");
             if (!File.Exists(filePath))
                 throw new CheckpointException(filePath, "missing");
-            if (!string.Equals(Sha256(filePath), expected, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(CheckpointFiles.Sha256(filePath), expected, StringComparison.OrdinalIgnoreCase))
                 throw new CheckpointException(filePath, "SHA-256 mismatch: the file is damaged or was changed");
         }
         return manifest;
@@ -176,22 +175,6 @@ public sealed class CheckpointStore(string runFolder)
         {
             throw new CheckpointException(path, $"cannot be loaded into the {Path.GetFileNameWithoutExtension(path)} network of the checkpoint's configuration ({e.Message}): the file is not TorchSharp weights of that shape; export an earlier checkpoint or train again", e);
         }
-    }
-
-    private static void WriteFile(string folder, string name, Action<Stream> write)
-    {
-        // TorchSharp's savers close the stream they are given: serialise to memory first.
-        var buffer = new MemoryStream();
-        write(buffer);
-        using var stream = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write);
-        stream.Write(buffer.ToArray());
-        stream.Flush(flushToDisk: true);
-    }
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }
 

@@ -97,4 +97,63 @@ public sealed class TextDecoder : nn.Module<Tensor, Tensor, Tensor>
         var mask = targets.ne(Vocabulary.PadId).to_type(picked.dtype);
         return (picked * mask).sum(1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Decodes sentences from latents, one word at a time from <c>&lt;s&gt;</c> until <c>&lt;/s&gt;</c> or
+    /// <paramref name="maxWords"/> words (evaluation mode; PAPER.md, "Text model"). Each step chooses among every word but
+    /// <c>&lt;pad&gt;</c> and <c>&lt;s&gt;</c>: the most probable (greedy, lowest id on ties) when <paramref name="rng"/> is null,
+    /// else a draw from softmax(logits / <paramref name="temperature"/>).
+    /// </summary>
+    /// <param name="z">Latents <c>[B, nz]</c>.</param>
+    /// <param name="maxWords">Most words per sentence (≥ 1); a sentence that reaches it ends there.</param>
+    /// <param name="rng">Null for greedy decoding; the generator of the draws for sampling.</param>
+    /// <param name="temperature">Softmax temperature for sampling, &gt; 0.</param>
+    /// <returns>Word ids of each sentence, without <c>&lt;s&gt;</c> and <c>&lt;/s&gt;</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxWords"/> below 1 or a temperature that is not positive.</exception>
+    public int[][] Decode(Tensor z, int maxWords, torch.Generator? rng = null, double temperature = 1.0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWords, 1);
+        if (!(temperature > 0) || !double.IsFinite(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "the temperature must be positive");
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            long batch = z.shape[0];
+            var h = initial.forward(z).unsqueeze(0);
+            var c = zeros_like(h);
+            var previous = full([batch, 1], Vocabulary.StartId, int64, z.device);
+            var banned = zeros(VocabularySize, z.dtype, z.device);
+            banned[Vocabulary.PadId] = float.NegativeInfinity;
+            banned[Vocabulary.StartId] = float.NegativeInfinity;
+            var zStep = z.unsqueeze(1);
+            var words = new List<int>[batch];
+            var done = new bool[batch];
+            for (int b = 0; b < batch; b++) words[b] = [];
+            for (int t = 0; t < maxWords && !done.All(d => d); t++)
+            {
+                var x = cat([embedding.forward(previous), zStep], 2);
+                var (output, hNext, cNext) = lstm.forward(x, (h, c));
+                (h, c) = (hNext, cNext);
+                var logits = readout.forward(output.squeeze(1)) + banned;
+                var next = rng is null
+                    ? logits.argmax(1)
+                    : multinomial(nn.functional.softmax(logits / temperature, 1), 1, generator: rng).squeeze(1);
+                long[] ids = next.data<long>().ToArray();
+                for (int b = 0; b < batch; b++)
+                {
+                    if (done[b]) continue;
+                    if (ids[b] == Vocabulary.EndId) done[b] = true;
+                    else words[b].Add((int)ids[b]);
+                }
+                previous = next.unsqueeze(1);
+            }
+            return [.. words.Select(w => w.ToArray())];
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+    }
 }

@@ -14,6 +14,27 @@ namespace LatentEbm.Training.Text;
 /// <param name="PriorF">Mean f_alpha at the prior samples.</param>
 public sealed record TextIterationMetrics(double LogLikelihood, double NegativeLogLikelihoodPerWord, double PosteriorF, double PriorF);
 
+/// <summary>An epoch's means of <see cref="TextIterationMetrics"/> and its wall time.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="Iterations">Iterations in the epoch.</param>
+/// <param name="LogLikelihood">Mean log p_theta(x|z_posterior), nats per sentence.</param>
+/// <param name="NegativeLogLikelihoodPerWord">Mean of the per-iteration per-token NLL, nats.</param>
+/// <param name="PosteriorF">Mean f at the posterior samples.</param>
+/// <param name="PriorF">Mean f at the prior samples.</param>
+/// <param name="Seconds">Wall time of the epoch.</param>
+public sealed record TextEpochMetrics(int Epoch, int Iterations, double LogLikelihood, double NegativeLogLikelihoodPerWord, double PosteriorF, double PriorF, double Seconds)
+{
+    /// <summary>Per-token NLL at posterior samples of held-out validation sentences after the epoch (NaN when not measured).</summary>
+    public double ValidationNllPerWord { get; init; } = double.NaN;
+
+    /// <summary>The header of <c>metrics.csv</c>.</summary>
+    public const string CsvHeader = "epoch,iterations,log_likelihood,nll_per_word,posterior_f,prior_f,validation_nll_per_word,seconds";
+
+    /// <summary>This epoch as a <c>metrics.csv</c> row (invariant culture).</summary>
+    public string ToCsvRow() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Epoch},{Iterations},{LogLikelihood:R},{NegativeLogLikelihoodPerWord:R},{PosteriorF:R},{PriorF:R},{ValidationNllPerWord:R},{Seconds:F1}");
+}
+
 /// <summary>
 /// Short-run MCMC maximum-likelihood learning of the text latent EBM (PAPER.md, "Learning" and "Text model"): for each
 /// minibatch of sentences, a prior chain (K0 steps of s0) and a posterior chain (K1 steps, step sizes decreasing linearly)
@@ -26,8 +47,6 @@ public sealed class TextTrainer
 {
     private readonly IReadOnlyList<int[]> sentences;
     private readonly GaussianNoise noise;
-    private readonly Adam decoderOptimizer;
-    private readonly Adam? priorOptimizer;
     private readonly double[] posteriorStepSizes;
     private int[] order = [];
     private int cursor;
@@ -54,8 +73,8 @@ public sealed class TextTrainer
                 prior.Linears[^1].bias!.zero_();
             }
         Model = new TextLatentEbm(prior, decoder, settings.Sigma0);
-        decoderOptimizer = optim.Adam(decoder.parameters(), settings.DecoderLearningRate, 0.5, 0.999);
-        priorOptimizer = settings.GaussianPrior ? null : optim.Adam(prior.parameters(), settings.PriorLearningRate, 0.5, 0.999);
+        DecoderOptimizer = optim.Adam(decoder.parameters(), settings.DecoderLearningRate, 0.5, 0.999);
+        PriorOptimizer = settings.GaussianPrior ? null : optim.Adam(prior.parameters(), settings.PriorLearningRate, 0.5, 0.999);
         Rng = new torch.Generator((ulong)settings.Seed);
         noise = new GaussianNoise(Rng);
         posteriorStepSizes = settings.PosteriorStepSizes();
@@ -70,10 +89,50 @@ public sealed class TextTrainer
     /// <summary>The generator of minibatch order and chain noise.</summary>
     public torch.Generator Rng { get; }
 
+    /// <summary>The decoder's Adam optimiser (checkpointed with the run).</summary>
+    public Adam DecoderOptimizer { get; }
+
+    /// <summary>The prior's Adam optimiser; null for the Gaussian-prior baseline.</summary>
+    public Adam? PriorOptimizer { get; }
+
     /// <summary>Iterations done.</summary>
     public long Iterations { get; private set; }
 
-    /// <summary>The next minibatch's sentences: a fresh random order each pass over the corpus, incomplete batches dropped.</summary>
+    /// <summary>Whole passes over the training sentences done (set on resume).</summary>
+    public int EpochsCompleted { get; set; }
+
+    /// <summary>Minibatches per epoch: the whole batches of one pass (an incomplete last batch is dropped).</summary>
+    public int IterationsPerEpoch => sentences.Count / Settings.BatchSize;
+
+    /// <summary>
+    /// One pass over the training sentences in a fresh random order, then <see cref="EpochsCompleted"/> + 1.
+    /// </summary>
+    /// <param name="onIteration">Called after every iteration with its metrics.</param>
+    /// <param name="cancellation">Checked between iterations; a cancelled epoch leaves <see cref="EpochsCompleted"/> unchanged.</param>
+    /// <returns>The epoch's means over its iterations, and its wall time.</returns>
+    /// <exception cref="InvalidOperationException">Training diverged.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public TextEpochMetrics RunEpoch(Action<TextIterationMetrics>? onIteration = null, CancellationToken cancellation = default)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        // Dropout masks come from libtorch's global generator: seeding it per epoch makes a resumed run draw the same masks.
+        torch.manual_seed(Settings.Seed + 7919L * (EpochsCompleted + 1));
+        order = [.. randperm(sentences.Count, generator: Rng).data<long>().Select(i => (int)i)];
+        cursor = 0;
+        var all = new List<TextIterationMetrics>(IterationsPerEpoch);
+        for (int i = 0; i < IterationsPerEpoch; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var m = Step();
+            all.Add(m);
+            onIteration?.Invoke(m);
+        }
+        EpochsCompleted++;
+        return new TextEpochMetrics(EpochsCompleted, all.Count, all.Average(m => m.LogLikelihood), all.Average(m => m.NegativeLogLikelihoodPerWord),
+            all.Average(m => m.PosteriorF), all.Average(m => m.PriorF), started.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The next minibatch's sentences: the current order's next whole batch; a fresh order when it is used up.</summary>
     private IReadOnlyList<int[]> NextBatch()
     {
         int b = Settings.BatchSize;
@@ -103,21 +162,21 @@ public sealed class TextTrainer
         using (no_grad()) logLikelihood = Model.Decoder.LogLikelihood(zPost, tokens).mean().ToDouble(); // evaluation mode, before the update
 
         Model.Decoder.train();
-        decoderOptimizer.zero_grad();
+        DecoderOptimizer.zero_grad();
         var loss = -Model.Decoder.LogLikelihood(zPost, tokens).mean();
         loss.backward();
         nn.utils.clip_grad_norm_(Model.Decoder.parameters(), Settings.GradientClipNorm);
-        decoderOptimizer.step();
+        DecoderOptimizer.step();
         Model.Decoder.eval();
 
         double fPost, fPrior;
-        if (priorOptimizer is not null)
+        if (PriorOptimizer is not null)
         {
-            priorOptimizer.zero_grad();
+            PriorOptimizer.zero_grad();
             var fp = Model.Prior.forward(zPost).mean();
             var fq = Model.Prior.forward(zPrior).mean();
             (fq - fp).backward(); // maximum likelihood: raise f at posterior samples, lower it at prior samples
-            priorOptimizer.step();
+            PriorOptimizer.step();
             (fPost, fPrior) = (fp.ToDouble(), fq.ToDouble());
         }
         else (fPost, fPrior) = (0, 0);

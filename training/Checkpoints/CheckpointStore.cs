@@ -69,21 +69,7 @@ public sealed class CheckpointStore(string runFolder)
     /// Complete checkpoint folders, oldest first: ordered by the epoch number in their name, so that
     /// <c>epoch-10000</c> follows <c>epoch-9999</c> (names are padded to 4 digits, not beyond).
     /// </summary>
-    public IReadOnlyList<string> List() =>
-        Directory.Exists(Folder)
-            ? [.. Directory.GetDirectories(Folder, "epoch-*")
-                .Select(d => (Folder: d, Epoch: EpochOf(d)))
-                .Where(c => c.Epoch is not null && File.Exists(Path.Combine(c.Folder, Manifest)))
-                .OrderBy(c => c.Epoch)
-                .Select(c => c.Folder)]
-            : [];
-
-    /// <summary>The epoch of a folder named <c>epoch-N</c> (any number of digits), or null for any other name.</summary>
-    private static long? EpochOf(string folder)
-    {
-        string digits = Path.GetFileName(folder)["epoch-".Length..];
-        return digits.Length > 0 && digits.All(char.IsAsciiDigit) && long.TryParse(digits, out long epoch) ? epoch : null;
-    }
+    public IReadOnlyList<string> List() => CheckpointFiles.EpochFolders(Folder, Manifest);
 
     /// <summary>The newest checkpoint folder, or null when there is none.</summary>
     public string? Latest() => List().LastOrDefault();
@@ -105,16 +91,7 @@ public sealed class CheckpointStore(string runFolder)
         }
         if (manifest.FormatVersion != FormatVersion)
             throw new CheckpointException(path, $"format version {manifest.FormatVersion}, this build reads {FormatVersion}");
-        foreach (var file in Files(manifest.Config))
-        {
-            string filePath = Path.Combine(checkpoint, file);
-            if (!manifest.Sha256.TryGetValue(file, out var expected))
-                throw new CheckpointException(path, $"no SHA-256 listed for {file}");
-            if (!File.Exists(filePath))
-                throw new CheckpointException(filePath, "missing");
-            if (!string.Equals(CheckpointFiles.Sha256(filePath), expected, StringComparison.OrdinalIgnoreCase))
-                throw new CheckpointException(filePath, "SHA-256 mismatch: the file is damaged or was changed");
-        }
+        CheckpointFiles.Verify(checkpoint, path, Files(manifest.Config), manifest.Sha256);
         return manifest;
     }
 

@@ -65,12 +65,7 @@ public sealed class TextCheckpoints(string runFolder)
     }
 
     /// <summary>Complete checkpoint folders, oldest first.</summary>
-    public IReadOnlyList<string> List() =>
-        Directory.Exists(Folder)
-            ? [.. Directory.GetDirectories(Folder, "epoch-*")
-                .Where(d => File.Exists(Path.Combine(d, Manifest)) && Path.GetFileName(d)["epoch-".Length..] is { Length: > 0 } n && n.All(char.IsAsciiDigit))
-                .OrderBy(d => long.Parse(Path.GetFileName(d)["epoch-".Length..]))]
-            : [];
+    public IReadOnlyList<string> List() => CheckpointFiles.EpochFolders(Folder, Manifest);
 
     /// <summary>The newest checkpoint folder, or null.</summary>
     public string? Latest() => List().LastOrDefault();
@@ -91,14 +86,7 @@ public sealed class TextCheckpoints(string runFolder)
         }
         if (manifest.FormatVersion != FormatVersion)
             throw new CheckpointException(path, $"format version {manifest.FormatVersion}, this build reads {FormatVersion}");
-        foreach (var file in Files(gaussian))
-        {
-            string filePath = Path.Combine(checkpoint, file);
-            if (!manifest.Sha256.TryGetValue(file, out var expected)) throw new CheckpointException(path, $"no SHA-256 listed for {file}");
-            if (!File.Exists(filePath)) throw new CheckpointException(filePath, "missing");
-            if (!string.Equals(CheckpointFiles.Sha256(filePath), expected, StringComparison.OrdinalIgnoreCase))
-                throw new CheckpointException(filePath, "SHA-256 mismatch: the file is damaged or was changed");
-        }
+        CheckpointFiles.Verify(checkpoint, path, Files(gaussian), manifest.Sha256);
         return manifest;
     }
 

@@ -67,4 +67,31 @@ public class AnomalyTextSourceTests
         finally { File.Delete(path); }
         Assert.Throws<FileNotFoundException>(() => FortuneFile.Quotes(path));
     }
+
+    [Fact]
+    public void TheAnomalySetHoldsEveryPtbTestSentenceADrawOfShakespeareAndTheFortunes()
+    {
+        string fortunes = Path.Combine(Path.GetTempPath(), $"fortunes-{Guid.NewGuid():N}");
+        File.WriteAllText(fortunes, "Buy the negatives at any price.\n%\n...\n%\n" + string.Join(' ', Enumerable.Repeat("word", 41)) + "\n%\nIt's 1,200 dollars!\n");
+        string ptb = Path.Combine(TestPaths.TextCorpora, "ptb.test.txt"), shakespeare = Path.Combine(TestPaths.TextCorpora, "tinyshakespeare.txt");
+        try
+        {
+            var set = TextAnomalySet.Build(ptb, shakespeare, fortunes, settings: new TextAnomalySetSettings { ShakespeareLines = 50 });
+            Assert.Equal(3620, set.Count(TextAnomalySource.PennTreebank)); // as TextCorpusTests counts the test split
+            Assert.Equal(141, set.SkippedTooLong[TextAnomalySource.PennTreebank]);
+            Assert.Equal(50, set.Count(TextAnomalySource.TinyShakespeare));
+            Assert.Equal(["buy the negatives at any price", "it 's N dollars"], set.Items.Where(i => i.Source == TextAnomalySource.Fortune).Select(i => i.Text));
+            Assert.Equal(1, set.SkippedTooLong[TextAnomalySource.Fortune]);
+            Assert.Equal(1, set.SkippedEmpty[TextAnomalySource.Fortune]);
+            Assert.All(set.Items, i => Assert.Equal(i.Source == TextAnomalySource.PennTreebank ? 0 : 1, i.Label));
+            Assert.All(set.Items, i => Assert.InRange(Vocabulary.Words(i.Text).Length, 1, 40));
+
+            var again = TextAnomalySet.Build(ptb, shakespeare, fortunes, settings: new TextAnomalySetSettings { ShakespeareLines = 50 });
+            var other = TextAnomalySet.Build(ptb, shakespeare, fortunes, settings: new TextAnomalySetSettings { ShakespeareLines = 50, Seed = 14 });
+            Assert.Equal(set.Items, again.Items);
+            Assert.NotEqual(set.Items.Where(i => i.Source == TextAnomalySource.TinyShakespeare), other.Items.Where(i => i.Source == TextAnomalySource.TinyShakespeare));
+            Assert.Throws<ArgumentException>(() => TextAnomalySet.Build(ptb, shakespeare, fortunes, settings: new TextAnomalySetSettings { ShakespeareLines = set.UsableShakespeareLines + 1 }));
+        }
+        finally { File.Delete(fortunes); }
+    }
 }

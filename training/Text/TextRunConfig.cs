@@ -32,9 +32,10 @@ public sealed record TextRunConfig
     public int Threads { get; init; } = 1;
 
     /// <summary>
-    /// What runs the training's posterior chain: ONNX Runtime over the live parameters (the default; about 7 times faster at
-    /// PAPER.md sizes) or TorchSharp eager autograd. Not part of <see cref="ShapeKey"/>: like <see cref="Threads"/> it changes
-    /// results only by float rounding.
+    /// What runs the training's posterior chain: ONNX Runtime over the live parameters (<see cref="Sampling.OnnxRuntimeTextChains"/>,
+    /// the default: less CPU time per chain than TorchSharp's autograd per step) or TorchSharp eager autograd. Not part of
+    /// <see cref="ShapeKey"/>: like <see cref="Threads"/> it changes results only by float rounding, so a checkpoint of one
+    /// engine restores into a run of the other.
     /// </summary>
     public ChainEngine ChainEngine { get; init; } = ChainEngine.OnnxRuntime;
 

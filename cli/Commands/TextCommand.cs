@@ -41,13 +41,14 @@ internal static class TextCommand
         var s1End = new Option<double>("--posterior-step-end") { Description = "The posterior chain's last step size (linear in between)", DefaultValueFactory = _ => m.PosteriorStepSizeEnd };
         var decoderLr = new Option<double>("--decoder-lr") { Description = "Decoder Adam learning rate", DefaultValueFactory = _ => m.DecoderLearningRate };
         var priorLr = new Option<double>("--prior-lr") { Description = "Prior Adam learning rate", DefaultValueFactory = _ => m.PriorLearningRate };
+        var chainEngine = SettingOption.Create("--chain-engine", "What runs the posterior chain: onnx_runtime (one ONNX Runtime graph over the live parameters; the default) or torch (TorchSharp eager, autograd per step)", defaults.ChainEngine);
         var maxWords = new Option<int>("--max-words") { Description = "Most words per sentence; longer ones are counted and skipped", DefaultValueFactory = _ => defaults.MaxWords };
 
         var command = new Command("train", "Train the text latent EBM by short-run Langevin maximum likelihood into a run folder (config.json, vocabulary.txt, corpus.json, metrics.csv, samples.txt, checkpoints/).")
         {
-            output, resume, dataRoot, train, validation, epochs, threads, seed, prior, nz, embedding, hidden, dropout, batch, k0, s0, k1, s1Start, s1End, decoderLr, priorLr, maxWords,
+            output, resume, dataRoot, train, validation, epochs, threads, seed, prior, nz, embedding, hidden, dropout, batch, k0, s0, k1, s1Start, s1End, decoderLr, priorLr, maxWords, chainEngine,
         };
-        Option[] fixedByRun = [train, validation, seed, prior, nz, embedding, hidden, dropout, batch, k0, s0, k1, s1Start, s1End, decoderLr, priorLr, maxWords, threads];
+        Option[] fixedByRun = [train, validation, seed, prior, nz, embedding, hidden, dropout, batch, k0, s0, k1, s1Start, s1End, decoderLr, priorLr, maxWords, threads, chainEngine];
         command.SetAction((parse, cancellation) =>
         {
             string folder = parse.GetValue(output)!;
@@ -73,6 +74,7 @@ internal static class TextCommand
                 ValidationPath = Path.GetFullPath(parse.GetValue(validation) ?? Path.Combine(data, "ptb.valid.txt")),
                 Threads = parse.GetValue(threads),
                 MaxWords = parse.GetValue(maxWords),
+                ChainEngine = parse.GetSetting<ChainEngine>(chainEngine),
             };
             return Task.Run(() => Train(config, folder, resuming, parse.GetValue(epochs), cancellation), CancellationToken.None);
         });

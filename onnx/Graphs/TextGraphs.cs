@@ -56,6 +56,28 @@ public static class TextGraphs
     /// <exception cref="ArgumentException">No step size, or one not positive and finite (its index named).</exception>
     public static ModelProto PosteriorLangevin(TextDecoderSpec spec, IReadOnlyList<double> stepSizes, ChainForm form = ChainForm.Loop,
         IReadOnlyDictionary<string, string>? card = null)
+        => PosteriorLangevin(new GraphBuilder("text_posterior_langevin"), spec, stepSizes, form, card);
+
+    /// <summary>
+    /// The chain of <see cref="PosteriorLangevin(TextDecoderSpec, IReadOnlyList{double}, ChainForm, IReadOnlyDictionary{string, string}?)"/>
+    /// with the decoder's and the prior's weights as graph inputs instead of initializers (the graph holds no weights): built
+    /// once, it runs with the weights fed at each run, e.g. a trainer's parameters as Adam updates them. Inputs <c>z</c>
+    /// <c>[B, nz]</c>, <c>tokens</c> int64 <c>[B, T1]</c>, <c>noise</c> <c>[K, B, nz]</c> and one float32 input per weight
+    /// array (<see cref="LiveWeightGraph.Weights"/>: each names the <paramref name="spec"/> array it stands for, e.g.
+    /// <see cref="TextDecoderSpec.Embedding"/> or a prior Linear's weight, whose values are not read); output <c>z_K</c>.
+    /// </summary>
+    /// <param name="spec">The model's sizes and prior layers; its arrays identify the weight inputs.</param>
+    /// <param name="stepSizes">s_0 ... s_{K-1} (K ≥ 1, each positive and finite), constants of the graph.</param>
+    /// <param name="form">One Loop over the steps (the default), or K unrolled copies.</param>
+    /// <exception cref="ArgumentException">No step size, or one not positive and finite (its index named).</exception>
+    public static LiveWeightGraph PosteriorLangevinWithWeightInputs(TextDecoderSpec spec, IReadOnlyList<double> stepSizes, ChainForm form = ChainForm.Loop)
+    {
+        var g = new GraphBuilder("text_posterior_langevin", weightsAsInputs: true);
+        return new LiveWeightGraph(PosteriorLangevin(g, spec, stepSizes, form, null), g.WeightInputs);
+    }
+
+    private static ModelProto PosteriorLangevin(GraphBuilder g, TextDecoderSpec spec, IReadOnlyList<double> stepSizes, ChainForm form,
+        IReadOnlyDictionary<string, string>? card)
     {
         ArgumentNullException.ThrowIfNull(stepSizes);
         if (stepSizes.Count == 0) throw new ArgumentException("the posterior chain needs at least one step size", nameof(stepSizes));
@@ -63,7 +85,6 @@ public static class TextGraphs
             if (!(stepSizes[k] > 0) || !double.IsFinite(stepSizes[k]))
                 throw new ArgumentException($"step size {k} is {stepSizes[k]}; every step size must be positive and finite", nameof(stepSizes));
         int steps = stepSizes.Count;
-        var g = new GraphBuilder("text_posterior_langevin");
         var (z, tokens) = Inputs(g, spec);
         var noise = g.Input("noise", [steps, -1, spec.Nz]);
         var emitter = new TextDecoderEmitter(g, spec);

@@ -143,6 +143,37 @@ public class TextGraphTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ThePosteriorChainWithWeightInputsMatchesFloat64WhenFedTheWeights()
+    {
+        var c = TextCases.Onnx.GetProperty("posterior_chain");
+        double[] sizes = OracleSpec.Flat(c.GetProperty("step_sizes"));
+        var spec = TextCases.Spec();
+        var live = TextGraphs.PosteriorLangevinWithWeightInputs(spec, sizes);
+        // One input per array: the nine decoder weights, the prior's three weights and its first two biases (the output bias
+        // does not enter ∇f); none stored.
+        Assert.Equal(9 + 5, live.Weights.Count);
+        Assert.Equal(live.Weights.Count, live.Weights.Select(w => w.Source).Distinct(ReferenceEqualityComparer.Instance).Count());
+        foreach (var array in new[] { spec.Embedding, spec.InitialWeight, spec.InitialBias, spec.WeightIh, spec.WeightHh, spec.BiasIh, spec.BiasHh, spec.ReadoutWeight, spec.ReadoutBias })
+            Assert.Contains(live.Weights, w => ReferenceEquals(w.Source, array));
+        Assert.DoesNotContain(live.Model.Graph.Initializer, i => i.Dims.Aggregate(1L, (a, b) => a * b) >= spec.H * spec.Nz);
+
+        OrtInput[] Inputs(Func<WeightInput, float[]> values) =>
+        [
+            TextCases.FloatInput("z", c.GetProperty("z0")), TextCases.TokenInput(c.GetProperty("tokens")), TextCases.FloatInput("noise", c.GetProperty("noise")),
+            .. live.Weights.Select(w => OrtInput.Floats(w.Name, values(w), w.Shape)),
+        ];
+        double err = Ort.RelativeError(Ort.Run(live.Model, Inputs(w => w.Source))["z_K"].Floats!, OracleSpec.Flat(c.GetProperty("zK")));
+        output.WriteLine($"weights as inputs: z_K relative error {err:E2}");
+        Assert.True(err < Chain, $"z_K relative error {err:E2}");
+
+        // The graph reads the fed values: the read-out weights halved land elsewhere.
+        var halved = Ort.Run(live.Model, Inputs(w => ReferenceEquals(w.Source, spec.ReadoutWeight) ? [.. w.Source.Select(x => x / 2)] : w.Source))["z_K"];
+        double wrong = Ort.RelativeError(halved.Floats!, OracleSpec.Flat(c.GetProperty("zK")));
+        output.WriteLine($"read-out weights halved: z_K relative error {wrong:E2}");
+        Assert.True(wrong > FarOff, $"read-out weights halved: z_K relative error {wrong:E2}");
+    }
+
+    [Fact]
     public void GreedyDecodingMatchesExactlyForAnyBatchSize()
     {
         var d = TextCases.Onnx.GetProperty("decoding");

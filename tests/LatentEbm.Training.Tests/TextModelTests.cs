@@ -17,7 +17,8 @@ public class TextModelTests
 
     public TextModelTests() => TorchTestSetup.Init();
 
-    private static TextLatentEbm Model(ScalarType dtype, bool swapInputAndForgetGates = false)
+    /// <summary>The model of text_cases.json in <paramref name="dtype"/>, decoder in evaluation mode.</summary>
+    internal static TextLatentEbm Model(ScalarType dtype, bool swapInputAndForgetGates = false)
     {
         var decoder = new TextDecoder(Case.GetProperty("vocabulary_size").GetInt32(), Case.GetProperty("nz").GetInt32(),
             Case.GetProperty("embedding").GetInt32(), Case.GetProperty("hidden").GetInt32(), dropoutRate: 0.5);

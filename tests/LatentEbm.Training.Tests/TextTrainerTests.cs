@@ -8,7 +8,7 @@ namespace LatentEbm.Training.Tests;
 /// <summary>Short-run MCMC learning of the text latent EBM on real Penn Treebank sentences, at toy sizes.</summary>
 public class TextTrainerTests
 {
-    private static readonly Lazy<(Vocabulary Vocabulary, IReadOnlyList<int[]> Sentences)> Corpus = new(() =>
+    internal static readonly Lazy<(Vocabulary Vocabulary, IReadOnlyList<int[]> Sentences)> Corpus = new(() =>
     {
         string path = Path.Combine(TestPaths.TextCorpora, "ptb.train.head.txt");
         var lines = TextCorpus.Lines(path).Take(64).ToList();
@@ -16,7 +16,7 @@ public class TextTrainerTests
         return (vocabulary, TextCorpus.Read(path, vocabulary, maxWords: 15).Sentences.Take(16).ToList());
     });
 
-    private static readonly TextTrainingSettings Tiny = new()
+    internal static readonly TextTrainingSettings Tiny = new()
     {
         Nz = 4, EmbeddingSize = 16, HiddenSize = 32, Dropout = 0.1, PriorHidden = [16], BatchSize = 8,
         PriorSteps = 5, PosteriorSteps = 5, DecoderLearningRate = 1e-2, Seed = 3,

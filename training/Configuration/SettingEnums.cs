@@ -66,7 +66,8 @@ public enum ChainEngine
     Torch,
     /// <summary>
     /// ONNX Runtime on the CPU: each chain is one graph with the networks' live parameters as inputs, built once per trainer
-    /// (<see cref="Sampling.OnnxRuntimeChains"/>); float32, networks of Linear and convolution layers.
+    /// (<see cref="Sampling.OnnxRuntimeChains"/>); float32, networks of Linear and convolution layers. For the text model
+    /// (<c>TextRunConfig.ChainEngine</c>) the posterior chain over the LSTM decoder (<see cref="Sampling.OnnxRuntimeTextChains"/>).
     /// </summary>
     OnnxRuntime,
 }

@@ -48,16 +48,8 @@ public sealed class OnnxRuntimeChains : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         Model = model;
-        spec = new LatentEbmSpec(Describe(model.Prior, "prior"), Describe(model.Generator, "generator"), model.Sigma, model.Sigma0);
-        options = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-        // Between chains libtorch runs the updates on the same cores: ONNX Runtime's idle threads must not spin.
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        spec = new LatentEbmSpec(Describe(model.Prior, "prior", parameters, owned), Describe(model.Generator, "generator", parameters, owned), model.Sigma, model.Sigma0);
+        options = SessionOptionsFor(threads);
         Threads = threads;
     }
 
@@ -150,9 +142,33 @@ public sealed class OnnxRuntimeChains : IDisposable
         return chain;
     }
 
-    /// <summary>The network's layers for the graph builder, remembering which parameter each weight array came from.</summary>
-    private Network Describe(nn.Module<Tensor, Tensor> network, string role)
+    /// <summary>Session options of a training chain: CPU, sequential, <paramref name="threads"/> intra-op threads that do not spin.</summary>
+    internal static SessionOptions SessionOptionsFor(int threads)
     {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        // Between chains libtorch runs the updates on the same cores: ONNX Runtime's idle threads must not spin.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
+    }
+
+    /// <summary>
+    /// The network's layers for the graph builder, remembering in <paramref name="parameters"/> which parameter each weight
+    /// array came from (a missing Linear bias becomes a zero tensor added to <paramref name="owned"/>).
+    /// </summary>
+    internal static Network Describe(nn.Module<Tensor, Tensor> network, string role, Dictionary<float[], Func<Tensor>> parameters, List<Tensor> owned)
+    {
+        void Bind(float[] array, Func<Tensor> find, string role) => BindParameter(parameters, array, find, role);
+        Tensor Owned(Tensor t)
+        {
+            owned.Add(t);
+            return t;
+        }
         if (network is not ILayerSequence sequence)
             throw new NotSupportedException($"the {role} {network.GetType().Name} does not describe its layers ({nameof(ILayerSequence)}); its chains need the torch engine");
         var layers = new List<Layer>();
@@ -179,7 +195,8 @@ public sealed class OnnxRuntimeChains : IDisposable
     }
 
     /// <summary>Remembers how to find the parameter (looked up at every run: a restored checkpoint may bring new tensors).</summary>
-    private void Bind(float[] array, Func<Tensor> find, string role)
+    /// <exception cref="NotSupportedException">The parameter is not float32 on the CPU.</exception>
+    internal static void BindParameter(Dictionary<float[], Func<Tensor>> parameters, float[] array, Func<Tensor> find, string role)
     {
         var parameter = find();
         if (parameter.dtype != float32 || parameter.device_type != DeviceType.CPU)
@@ -187,14 +204,8 @@ public sealed class OnnxRuntimeChains : IDisposable
         parameters[array] = find;
     }
 
-    private Tensor Owned(Tensor t)
-    {
-        owned.Add(t);
-        return t;
-    }
-
     /// <summary>An OrtValue over a parameter's own memory, shaped as the graph input.</summary>
-    private static OrtValue OverParameter((Func<Tensor> Parameter, long[] Shape) weight, string name)
+    internal static OrtValue OverParameter((Func<Tensor> Parameter, long[] Shape) weight, string name)
     {
         var (find, shape) = weight;
         var p = find();
@@ -204,18 +215,18 @@ public sealed class OnnxRuntimeChains : IDisposable
     }
 
     /// <summary>An OrtValue over a contiguous CPU float32 tensor's memory (no copy); the tensor must outlive it.</summary>
-    private static OrtValue Over(Tensor t, long[] shape) =>
+    internal static OrtValue Over(Tensor t, long[] shape) =>
         OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, DataPointer(t), t.numel() * sizeof(float));
 
     /// <summary>
     /// The address of a contiguous CPU tensor's first element: <see cref="Tensor.bytes"/> is a span over libtorch's own
     /// memory (TorchSharp 0.107 has no <c>data_ptr</c>), which the garbage collector never moves.
     /// </summary>
-    private static unsafe IntPtr DataPointer(Tensor t) =>
+    internal static unsafe IntPtr DataPointer(Tensor t) =>
         (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     /// <summary>A detached contiguous float32 CPU view of <paramref name="t"/> (a copy only when it is not one already).</summary>
-    private static Tensor Contiguous(Tensor t, string what)
+    internal static Tensor Contiguous(Tensor t, string what)
     {
         if (t.dtype != float32 || t.device_type != DeviceType.CPU)
             throw new ArgumentException($"the {what} must be float32 on the CPU, got {t.dtype} on {t.device}");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentEbm.Data.Sources;
 using LatentEbm.Training.Configuration;
 
 namespace LatentEbm.Training.Text;
@@ -30,6 +31,14 @@ public sealed record TextRunConfig
     /// <summary>Torch CPU threads the run trains with (results depend on it through float summation order).</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>
+    /// What runs the training's posterior chain: ONNX Runtime over the live parameters (<see cref="Sampling.OnnxRuntimeTextChains"/>,
+    /// the default: less CPU time per chain than TorchSharp's autograd per step) or TorchSharp eager autograd. Not part of
+    /// <see cref="ShapeKey"/>: like <see cref="Threads"/> it changes results only by float rounding, so a checkpoint of one
+    /// engine restores into a run of the other.
+    /// </summary>
+    public ChainEngine ChainEngine { get; init; } = ChainEngine.OnnxRuntime;
+
     /// <summary>Newest checkpoints kept.</summary>
     public int KeepCheckpoints { get; init; } = 2;
 
@@ -41,6 +50,7 @@ public sealed record TextRunConfig
     public void Validate()
     {
         Model.Validate();
+        if (!Enum.IsDefined(ChainEngine)) throw new ArgumentException($"chain_engine must be one of {string.Join(", ", SettingNames.All<ChainEngine>())}, got {ChainEngine}");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1, got {Epochs}");
         if (string.IsNullOrWhiteSpace(TrainPath) || string.IsNullOrWhiteSpace(ValidationPath)) throw new ArgumentException("train_path and validation_path must name files");
         if (MaxWords < 1) throw new ArgumentException($"max_words must be at least 1, got {MaxWords}");
@@ -56,8 +66,15 @@ public sealed record TextRunConfig
     /// <summary>Snake-case JSON, as the image runs' config.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, TrainingConfig.JsonOptions);
 
-    /// <summary>Reads a config written by <see cref="ToJson"/>; unknown keys are errors.</summary>
+    /// <summary>
+    /// Reads a config written by <see cref="ToJson"/>; unknown keys are errors. A config without <c>chain_engine</c> (written
+    /// before the setting existed) reads as <see cref="ChainEngine.Torch"/>, the engine its run was trained with.
+    /// </summary>
     /// <exception cref="JsonException">Not a valid text run configuration.</exception>
-    public static TextRunConfig FromJson(string json) =>
-        JsonSerializer.Deserialize<TextRunConfig>(json, TrainingConfig.JsonOptions) ?? throw new JsonException("config is null");
+    public static TextRunConfig FromJson(string json)
+    {
+        var config = JsonSerializer.Deserialize<TextRunConfig>(json, TrainingConfig.JsonOptions) ?? throw new JsonException("config is null");
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("chain_engine", out _) ? config : config with { ChainEngine = ChainEngine.Torch };
+    }
 }

@@ -1,4 +1,6 @@
 using LatentEbm.Data.Text;
+using LatentEbm.Data.Sources;
+using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Model;
 using LatentEbm.Training.Sampling;
 using TorchSharp;
@@ -41,10 +43,14 @@ public sealed record TextEpochMetrics(int Epoch, int Iterations, double LogLikel
 /// from z ~ N(0, sigma0² I); then the decoder update on the mean negative log-likelihood of the sentences at the
 /// posterior samples (teacher forcing, dropout on, gradient norm clipped) and the prior update on
 /// mean f(z_prior) - mean f(z_post), each with Adam (beta1 0.5, beta2 0.999, as for images). The Gaussian-prior
-/// baseline keeps f = 0 and skips the prior update. All randomness comes from the seed.
+/// baseline keeps f = 0 and skips the prior update. All randomness comes from the seed. The posterior chain runs on the
+/// chosen <see cref="ChainEngine"/>: TorchSharp autograd per step, or one ONNX Runtime graph over the live parameters
+/// (<see cref="OnnxRuntimeTextChains"/>; the same chain and noise up to float32 rounding); the prior chain always runs in
+/// TorchSharp (an MLP: cheap beside the decoder).
 /// </summary>
-public sealed class TextTrainer
+public sealed class TextTrainer : IDisposable
 {
+    private readonly OnnxRuntimeTextChains? onnxChains;
     private readonly IReadOnlyList<int[]> sentences;
     private readonly GaussianNoise noise;
     private readonly double[] posteriorStepSizes;
@@ -55,9 +61,11 @@ public sealed class TextTrainer
     /// <param name="settings">Validated settings.</param>
     /// <param name="vocabularySize">V, the specials included.</param>
     /// <param name="training">Training sentences (word ids); at least one batch.</param>
-    /// <exception cref="ArgumentException">A bad setting, or fewer sentences than one batch.</exception>
-    public TextTrainer(TextTrainingSettings settings, int vocabularySize, IReadOnlyList<int[]> training)
+    /// <param name="chainEngine">What runs the posterior chain (ONNX Runtime uses torch's thread count).</param>
+    /// <exception cref="ArgumentException">A bad setting or engine, or fewer sentences than one batch.</exception>
+    public TextTrainer(TextTrainingSettings settings, int vocabularySize, IReadOnlyList<int[]> training, ChainEngine chainEngine = ChainEngine.Torch)
     {
+        if (!Enum.IsDefined(chainEngine)) throw new ArgumentException($"chain_engine must be one of {string.Join(", ", SettingNames.All<ChainEngine>())}, got {chainEngine}");
         settings.Validate();
         if (training.Count < settings.BatchSize)
             throw new ArgumentException($"{training.Count} training sentences are fewer than one batch of {settings.BatchSize}");
@@ -78,7 +86,12 @@ public sealed class TextTrainer
         Rng = new torch.Generator((ulong)settings.Seed);
         noise = new GaussianNoise(Rng);
         posteriorStepSizes = settings.PosteriorStepSizes();
+        ChainEngine = chainEngine;
+        if (chainEngine == ChainEngine.OnnxRuntime) onnxChains = new OnnxRuntimeTextChains(Model, torch.get_num_threads());
     }
+
+    /// <summary>What runs the posterior chain.</summary>
+    public ChainEngine ChainEngine { get; }
 
     /// <summary>The settings.</summary>
     public TextTrainingSettings Settings { get; }
@@ -156,7 +169,11 @@ public sealed class TextTrainer
         var priorStart = randn([batch, Model.Nz], generator: Rng) * Model.Sigma0;
         var zPrior = LangevinSampler.Run(priorStart, Settings.PriorSteps, Settings.PriorStepSize, noise, Model.GradLogPrior);
         var posteriorStart = randn([batch, Model.Nz], generator: Rng) * Model.Sigma0;
-        var zPost = LangevinSampler.Run(posteriorStart, posteriorStepSizes, noise, z => Model.GradLogPosterior(z, tokens));
+        // The ONNX Runtime chain takes all K draws at once: [K, B, nz] in one call equals K draws of [B, nz] when B·nz is a
+        // multiple of 16 (torch fills normals in blocks of 16), otherwise it is another draw of the same law.
+        var zPost = onnxChains is null
+            ? LangevinSampler.Run(posteriorStart, posteriorStepSizes, noise, z => Model.GradLogPosterior(z, tokens))
+            : onnxChains.PosteriorChain(tokens, posteriorStart, randn([posteriorStepSizes.Length, batch, Model.Nz], generator: Rng), posteriorStepSizes);
 
         double logLikelihood;
         using (no_grad()) logLikelihood = Model.Decoder.LogLikelihood(zPost, tokens).mean().ToDouble(); // evaluation mode, before the update
@@ -187,4 +204,7 @@ public sealed class TextTrainer
         Iterations++;
         return new TextIterationMetrics(logLikelihood, -logLikelihood / scored, fPost, fPrior);
     }
+
+    /// <inheritdoc />
+    public void Dispose() => onnxChains?.Dispose();
 }

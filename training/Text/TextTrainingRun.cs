@@ -33,7 +33,7 @@ public sealed class TextTrainingRun : IDisposable
         Validation = validation;
         this.folderLock = folderLock;
         checkpoints = new TextCheckpoints(folder);
-        Trainer = new TextTrainer(config.Model, vocabulary.Count, train.Sentences);
+        Trainer = new TextTrainer(config.Model, vocabulary.Count, train.Sentences, config.ChainEngine);
     }
 
     /// <summary>The run folder.</summary>
@@ -231,5 +231,9 @@ public sealed class TextTrainingRun : IDisposable
     };
 
     /// <inheritdoc />
-    public void Dispose() => folderLock.Dispose();
+    public void Dispose()
+    {
+        Trainer.Dispose();
+        folderLock.Dispose();
+    }
 }

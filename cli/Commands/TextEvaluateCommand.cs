@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using LatentEbm.Pipelines.Jobs;
 using LatentEbm.Training.Text;
@@ -51,43 +48,23 @@ internal static class TextEvaluateCommand
 
     private static int Run(string[] folders, string test, TextEvaluationSettings settings, int threads, string output, string commandLine, CancellationToken cancellation)
     {
-        var baselines = new List<(string Key, TextLanguageModelBaseline Baseline)>();
         try
         {
-            settings.Validate();
             if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
             if (!File.Exists(test)) throw new FileNotFoundException($"{test} does not exist (make data copies Penn Treebank into .cache/data/text; or pass --test)", test);
             TorchSharp.torch.set_num_threads(threads);
-            var clock = Stopwatch.StartNew();
-            var results = new List<TextRunEvaluation>();
+            TextEvaluationRecord? record = null;
             Progress.NewProgress().Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
-                void Report(string folder, TextEvaluationProgress p)
+                record = TextEvaluationJob.Run(folders, test, settings, commandLine, threads, (folder, p) =>
                 {
                     string key = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}: {p.Stage}";
                     if (!tasks.TryGetValue(key, out var task)) tasks[key] = task = ctx.AddTask(Markup.Escape(key), maxValue: Math.Max(1, p.Total));
                     task.Value = p.Done;
-                }
-                foreach (string folder in folders)
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    using var run = TextTrainingRun.OpenForEvaluation(folder);
-                    var corpus = TextEvaluation.ReadTestSplit(test, run);
-                    string key = $"{run.Config.TrainPath}\n{run.Config.MaxWords}\n{string.Join('\n', run.Vocabulary.Tokens)}";
-                    int index = baselines.FindIndex(b => b.Key == key);
-                    if (index < 0)
-                    {
-                        baselines.Add((key, TextEvaluation.LanguageModelBaseline(run, corpus, settings, p => Report(folder, p))));
-                        index = baselines.Count - 1;
-                    }
-                    results.Add(TextEvaluation.Evaluate(run, corpus, baselines[index].Baseline, index, settings, p => Report(folder, p), cancellation));
-                }
+                }, cancellation);
             });
-            var record = new TextEvaluationRecord(commandLine, DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                $"{Environment.ProcessorCount}-core CPU, {RuntimeInformation.OSDescription}", threads, TextEvaluationSettings.SubsetRule, settings,
-                [.. baselines.Select(b => b.Baseline)], results, clock.Elapsed.TotalSeconds);
-            TextReport.Write(JsonNode.Parse(record.ToJson())!.AsObject(), output);
+            TextReport.Write(JsonNode.Parse(record!.ToJson())!.AsObject(), output);
             Show(record);
             AnsiConsole.MarkupLineInterpolated($"Wrote {Path.Combine(output, "text.md")} and text.json in {record.WallSeconds:F0} s");
             return 0;
@@ -101,10 +78,6 @@ internal static class TextEvaluateCommand
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
-        }
-        finally
-        {
-            foreach (var (_, b) in baselines) b.Model?.Dispose();
         }
     }
 

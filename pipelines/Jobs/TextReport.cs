@@ -53,8 +53,9 @@ public static class TextReport
         var runs = Array(facts, "runs").Select(r => (JsonObject)r!).ToList();
         var baselines = Array(facts, "language_model_baselines").Select(b => (JsonObject)b!).ToList();
         if (runs.Count == 0) throw new IOException("text report facts: no run in \"runs\"");
+        var test = Obj(runs[0], "test");
         var md = new StringBuilder();
-        md.AppendLine("# Text: the latent EBM prior, the Gaussian prior and a language model on the Penn Treebank test split").AppendLine();
+        md.AppendLine($"# Text: the latent EBM prior, the Gaussian prior and a language model on `{Path.GetFileName(Str(test, "path"))}`").AppendLine();
         md.AppendLine("## How these numbers were made (from the evaluation's records)").AppendLine();
         md.AppendLine($"- Command: `{Str(facts, "command")}`. Machine: {Str(facts, "machine")}, {Int(facts, "threads")} torch thread(s); made {Str(facts, "created_utc")}, {Num(facts, "wall_seconds"):F0} s in all.");
         foreach (var training in runs.Select(r => Obj(r, "training")).DistinctBy(t => Str(t, "path")))
@@ -65,9 +66,8 @@ public static class TextReport
                 : $"{lines.ToString("N0", Invariant)} sentences";
             md.AppendLine($"- **Not comparable with published numbers**: the training split `{Path.GetFileName(Str(training, "path"))}` is {subset} " +
                           $"({Int(training, "sentences").ToString("N0", Invariant)} of at most {Int(training, "max_words")} words kept, {Int(training, "skipped_too_long")} longer ones skipped); " +
-                          "the networks are trained for a CPU budget, far shorter than the paper's.");
+                          "the networks' sizes and training are the runs' own (below), not the paper's.");
         }
-        var test = Obj(runs[0], "test");
         md.AppendLine($"- Test split `{Path.GetFileName(Str(test, "path"))}`: {Int(test, "lines").ToString("N0", Invariant)} sentences, {Int(test, "sentences").ToString("N0", Invariant)} of at most {Int(test, "max_words")} words kept " +
                       $"({Int(test, "skipped_too_long")} longer ones counted and skipped, {Int(test, "skipped_empty")} empty lines), read with each run's vocabulary " +
                       $"({Long(test, "unknown_words").ToString("N0", Invariant)} words read as `<unk>`).");

@@ -232,7 +232,11 @@ public static class TextReport
 
     private static bool Bool(JsonObject o, string name) => Get(o, name) is JsonValue v && v.TryGetValue(out bool b) ? b : throw new IOException($"text report facts: \"{name}\" is not true or false");
 
-    private static double Num(JsonObject o, string name) => Get(o, name) is JsonValue v && v.TryGetValue(out double d) ? d : throw new IOException($"text report facts: \"{name}\" is not a number");
+    private static double Num(JsonObject o, string name) => Number(Get(o, name)) ?? throw new IOException($"text report facts: \"{name}\" is not a number");
+
+    /// <summary>A JSON number as a double, whatever .NET type it was made from; null for anything else (NaN is written as a string).</summary>
+    private static double? Number(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? double.Parse(v.ToJsonString(), Invariant) : null;
 
     private static int Int(JsonObject o, string name) => (int)Num(o, name);
 
@@ -245,6 +249,6 @@ public static class TextReport
     {
         var node = Get(o, name);
         if (last) node = node is JsonArray a && a.Count > 0 ? a[^1]! : null!;
-        return node is JsonValue v && v.TryGetValue(out double d) ? d.ToString(format, Invariant) : "not measured";
+        return Number(node)?.ToString(format, Invariant) ?? "not measured";
     }
 }

@@ -24,14 +24,19 @@ internal static class TextEvaluateCommand
         var testSentences = new Option<int>("--test-sentences") { Description = "N: the first N kept test sentences are scored by importance sampling and reconstructed", DefaultValueFactory = _ => defaults.TestSentences };
         var generated = new Option<int?>("--generated") { Description = "M: sentences generated from each run's prior (default: as many as the run's training sentences)" };
         var seed = new Option<int>("--seed") { Description = "Seed of every draw of the evaluation", DefaultValueFactory = _ => defaults.Seed };
+        var lmEpochs = new Option<int>("--lm-epochs") { Description = "Training epochs of the evaluation language models (the baseline and each reverse-perplexity model)", DefaultValueFactory = _ => defaults.LanguageModel.Epochs };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads", DefaultValueFactory = _ => 1 };
         var command = new Command("evaluate", "Text metrics on the test split (PAPER.md, \"Text model\"): NLL and perplexity by importance sampling, BLEU of greedy reconstructions, reverse and forward perplexity, word-frequency KL, beside an LSTM language model; writes text.json and text.md.")
         {
-            runs, dataRoot, testPath, output, testSentences, generated, seed, threads,
+            runs, dataRoot, testPath, output, testSentences, generated, seed, lmEpochs, threads,
         };
         command.SetAction((parse, cancellation) =>
         {
-            var settings = defaults with { TestSentences = parse.GetValue(testSentences), GeneratedSentences = parse.GetValue(generated), Seed = parse.GetValue(seed) };
+            var settings = defaults with
+            {
+                TestSentences = parse.GetValue(testSentences), GeneratedSentences = parse.GetValue(generated), Seed = parse.GetValue(seed),
+                LanguageModel = defaults.LanguageModel with { Epochs = parse.GetValue(lmEpochs) },
+            };
             string test = Path.GetFullPath(parse.GetValue(testPath) ?? Path.Combine(parse.GetValue(dataRoot)!, "text", "ptb.test.txt"));
             string[] folders = parse.GetValue(runs)!;
             int t = parse.GetValue(threads);
@@ -40,7 +45,7 @@ internal static class TextEvaluateCommand
             line.Add(parse.GetValue(testPath) is null ? $"--data-dir {parse.GetValue(dataRoot)}" : $"--test {parse.GetValue(testPath)}");
             line.Add($"--out {parse.GetValue(output)} --test-sentences {settings.TestSentences}");
             if (settings.GeneratedSentences is int m) line.Add($"--generated {m}");
-            line.Add(FormattableString.Invariant($"--seed {settings.Seed} --threads {t}"));
+            line.Add(FormattableString.Invariant($"--seed {settings.Seed} --lm-epochs {settings.LanguageModel.Epochs} --threads {t}"));
             return Task.Run(() => Run(folders, test, settings, t, parse.GetValue(output)!, string.Join(' ', line), cancellation), CancellationToken.None);
         });
         return command;

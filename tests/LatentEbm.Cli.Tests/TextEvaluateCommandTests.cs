@@ -38,7 +38,7 @@ public class TextEvaluateCommandTests
             string reports = Path.Combine(root, "reports");
 
             var (code, output) = CliRunner.Run("text", "evaluate", "--run", ebm, "--run", gaussian, "--data-dir", Path.Combine(root, "data"), "--out", reports,
-                "--test-sentences", "3", "--generated", "20");
+                "--test-sentences", "3", "--generated", "20", "--lm-epochs", "2");
             Assert.True(code == 0, output);
             var facts = JsonNode.Parse(File.ReadAllText(Path.Combine(reports, "text.json")))!.AsObject();
             string md = File.ReadAllText(Path.Combine(reports, "text.md"));
@@ -46,7 +46,9 @@ public class TextEvaluateCommandTests
             Assert.Equal(["ebm", "gaussian"], runs.Select(r => r!["prior"]!.GetValue<string>()));
             Assert.Single(facts["language_model_baselines"]!.AsArray());
             string command = facts["command"]!.GetValue<string>();
-            Assert.Contains("--test-sentences 3 --generated 20 --seed 1 --threads 1", command);
+            Assert.Contains("--test-sentences 3 --generated 20 --seed 1 --lm-epochs 2 --threads 1", command);
+            Assert.Equal(2, facts["language_model_baselines"]![0]!["test_subset"]!["settings"]!["epochs"]!.GetValue<int>());
+            Assert.Contains("2 epochs of batch", md);
             Assert.Contains($"`{command}`", md);
 
             string Row(string label) => md.Split('\n').Single(l => l.StartsWith($"| {label} |", StringComparison.Ordinal));

@@ -25,12 +25,13 @@ public static class ImportanceSampledNll
     /// <param name="sentences">Word ids of each sentence (no <c>&lt;s&gt;</c>, <c>&lt;/s&gt;</c> or <c>&lt;pad&gt;</c>); the results are in this order.</param>
     /// <param name="settings">N, tau, M, the chain, batch sizes and seed.</param>
     /// <exception cref="ArgumentException">A bad setting, no sentence, or an id that is no word of the decoder's vocabulary.</exception>
+    /// <param name="onSentences">Told the number of sentences done after each batch (it may throw to stop).</param>
     /// <exception cref="InvalidOperationException">A log-weight is not finite (NaN or +∞ in the model).</exception>
-    public static ImportanceSampledNllResult Evaluate(TextLatentEbm model, IReadOnlyList<int[]> sentences, ImportanceSamplingSettings settings) =>
-        Evaluate(model, sentences, settings, new DiagonalGaussianProposal());
+    public static ImportanceSampledNllResult Evaluate(TextLatentEbm model, IReadOnlyList<int[]> sentences, ImportanceSamplingSettings settings, Action<int>? onSentences = null) =>
+        Evaluate(model, sentences, settings, new DiagonalGaussianProposal(), onSentences);
 
     /// <summary>The same with a given proposal (tests swap in wrong densities).</summary>
-    internal static ImportanceSampledNllResult Evaluate(TextLatentEbm model, IReadOnlyList<int[]> sentences, ImportanceSamplingSettings settings, IImportanceProposal proposal)
+    internal static ImportanceSampledNllResult Evaluate(TextLatentEbm model, IReadOnlyList<int[]> sentences, ImportanceSamplingSettings settings, IImportanceProposal proposal, Action<int>? onSentences = null)
     {
         settings.Validate();
         ScoredSentences.Check(sentences, model.Decoder.VocabularySize, nameof(sentences));
@@ -54,6 +55,7 @@ public static class ImportanceSampledNll
                 var (logPx, ess) = LogLikelihood(model, tokens, settings, proposal, logZ.Value, gaussian, rng, noise);
                 for (int b = 0; b < indices.Length; b++) nll[indices[b]] = -logPx[b];
                 essSum += ess.Sum();
+                onSentences?.Invoke(start + indices.Length);
             }
         }
         finally

@@ -95,12 +95,15 @@ public sealed class TextLatentEbmInference : IDisposable
             stream.Fill(z0.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
             for (int step = 0; step < k; step++) stream.Fill(noise.AsSpan((step * count + row) * Nz, Nz));
         }
-        float[] z;
-        using (var zIn = Floats(z0, count, Nz))
-        using (var noiseIn = Floats(noise, k, count, Nz))
-        using (var s = Floats([(float)Manifest.Model.PriorStepSize]))
-        using (var result = bundle.Run(TextBundleRoles.PriorLangevin, ["z", "noise", "step_size"], [zIn, noiseIn, s], ["z_out"]))
+        float[] z = z0; // K0 = 0: the chain is its start
+        if (k > 0)
+        {
+            using var zIn = Floats(z0, count, Nz);
+            using var noiseIn = Floats(noise, k, count, Nz);
+            using var s = Floats([(float)Manifest.Model.PriorStepSize]);
+            using var result = bundle.Run(TextBundleRoles.PriorLangevin, ["z", "noise", "step_size"], [zIn, noiseIn, s], ["z_out"]);
             z = result[0].GetTensorDataAsSpan<float>().ToArray();
+        }
 
         int length = MaxWords + 1;
         long[] tokens;

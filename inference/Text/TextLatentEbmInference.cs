@@ -152,14 +152,22 @@ public sealed class TextLatentEbmInference : IDisposable
     /// </summary>
     /// <exception cref="TextInputException">A sentence is empty, too long or holds a reserved token.</exception>
     /// <exception cref="ArgumentOutOfRangeException">No sentence, more than <see cref="MaxBatch"/>, or a negative first stream.</exception>
-    public float[] Score(IReadOnlyList<string> sentences, int seed, long firstStream = 0)
+    public float[] Score(IReadOnlyList<string> sentences, int seed, long firstStream = 0) => ScoreWithLatents(sentences, seed, firstStream).Scores;
+
+    /// <summary>
+    /// <see cref="Score"/> and the posterior latents it was measured at (<see cref="InferLatents"/> of the same seed and
+    /// streams) from one chain run: scores <c>[n]</c>, latents <c>[n, nz]</c> row-major.
+    /// </summary>
+    /// <exception cref="TextInputException">A sentence is empty, too long or holds a reserved token.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">No sentence, more than <see cref="MaxBatch"/>, or a negative first stream.</exception>
+    public (float[] Scores, float[] Latents) ScoreWithLatents(IReadOnlyList<string> sentences, int seed, long firstStream = 0)
     {
         var (z, tokens, width) = Posterior(Tokenize(sentences), seed, firstStream);
         int n = sentences.Count;
         using var tokensIn = Longs(tokens, n, width);
         using var zIn = Floats(z, n, Nz);
         using var result = bundle.Run(TextBundleRoles.AnomalyScore, ["tokens", "z"], [tokensIn, zIn], ["score"]);
-        return result[0].GetTensorDataAsSpan<float>().ToArray();
+        return (result[0].GetTensorDataAsSpan<float>().ToArray(), z);
     }
 
     private (float[] Z, long[] Tokens, int Width) Posterior(TokenizedSentence[] sentences, int seed, long firstStream)

@@ -122,6 +122,9 @@ public class TextInferenceTests
         using var inference = Open();
         var z = inference.InferLatents(Sentences, seed);
         var scores = inference.Score(Sentences, seed);
+        var both = inference.ScoreWithLatents(Sentences, seed);
+        Assert.Equal(scores, both.Scores);
+        Assert.Equal(z, both.Latents);
         int n = Sentences.Length, k = TinyTextBundle.Settings.PosteriorSteps;
         var model64 = Export.TextBundleExporter.Float64Copy(TinyTextBundle.Model());
         var vocabulary = TinyTextBundle.Vocabulary();

@@ -83,6 +83,8 @@ public sealed class ModelBundle : IDisposable
         {
             using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(path));
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException($"the manifest is a JSON {doc.RootElement.ValueKind}, not an object");
+            if (Text.TextBundle.ObservationKind(doc.RootElement) == "text")
+                throw new BundleException(path, "a text bundle (observation kind text), not an image bundle; open it with TextLatentEbmInference");
             int version = doc.RootElement.TryGetProperty("schema_version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : 0;
             if (!BundleManifest.ReadableSchemaVersions.Contains(version))
                 throw new BundleException(path, $"schema version {(v.ValueKind == JsonValueKind.Undefined ? "missing" : v.GetRawText())}; this build reads versions {string.Join(" and ", BundleManifest.ReadableSchemaVersions)}");

@@ -14,4 +14,7 @@ public enum NoiseDomain : uint
     /// encoder's mean draws no start, only its K_e refinement steps' eps, then each further round's.
     /// </summary>
     PosteriorChain = 2,
+
+    /// <summary>Sampled text decoding: the uniforms u in [0, 1) of each decoding step (<see cref="UniformStream"/>).</summary>
+    TextDecoding = 3,
 }

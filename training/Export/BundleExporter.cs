@@ -223,7 +223,7 @@ public static class BundleExporter
     /// be replaced): only a missing folder or an earlier bundle may be written over.
     /// </summary>
     /// <exception cref="BundleException">The destination cannot take a bundle.</exception>
-    private static void CheckDestination(string runFolder, string outFolder)
+    internal static void CheckDestination(string runFolder, string outFolder)
     {
         string full = Path.GetFullPath(outFolder).TrimEnd('/');
         if (File.Exists(full)) throw new BundleException(full, "is a file; --out must name a bundle folder");
@@ -235,7 +235,7 @@ public static class BundleExporter
     }
 
     /// <summary>Moves the verified folder into place; an existing bundle is set aside first and removed only after.</summary>
-    private static void Replace(string temp, string destination)
+    internal static void Replace(string temp, string destination)
     {
         string? old = null;
         if (Directory.Exists(destination))

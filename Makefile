@@ -5,7 +5,7 @@ DATA_DIR    ?= .cache/data
 DEMO_DIGIT  ?= 4
 DEMO_EPOCHS ?= 8
 
-.PHONY: all data build test demo paper-table amortised-table cifar10 bench-training clean
+.PHONY: all data build test demo paper-table amortised-table cifar10 text bench-training clean
 
 all: build
 
@@ -49,6 +49,11 @@ amortised-table: data
 ## .json. Settings: EPOCHS (2), NGF (16), NZ (128), THREADS (1 per run; both runs at once). See README for its budget.
 cifar10: data
 	./scripts/cifar10.sh
+
+## text: issue 13's text job (scripts/text.sh): the text latent EBM and the Gaussian-prior baseline on the PTB training head,
+## the models/ptb-text bundle, reports/text.md and reports/text-anomaly/
+text: data
+	./scripts/text.sh
 
 ## bench-training: the training speed table (LatentEbm with each chain engine beside PyTorch eager, Debian's
 ## python3-torch on Debian's OpenBLAS unpacked into .cache/openblas) into docs/benchmarks.md; run it on a quiet machine

@@ -124,6 +124,9 @@ public sealed class Vocabulary
     /// <summary>The word ids of <paramref name="sentence"/> (no start or end token): a word outside the vocabulary is <see cref="UnknownId"/>.</summary>
     public int[] Encode(string sentence) => [.. _tokenizer.EncodeToIds(sentence)];
 
+    /// <summary>Whether <paramref name="word"/> is a token of the vocabulary (specials included).</summary>
+    public bool Contains(string word) => Array.IndexOf(_tokens, word) >= 0;
+
     /// <summary>The words of <paramref name="ids"/> joined by single spaces, stopping at <see cref="EndId"/>; start and padding tokens are left out.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id outside the vocabulary.</exception>
     public string Decode(IEnumerable<int> ids) =>

@@ -8,7 +8,7 @@ namespace LatentEbm.Inference.Text;
 
 /// <summary>One sentence sampled from the model.</summary>
 /// <param name="Text">The words joined by single spaces.</param>
-/// <param name="Words">The words (no &lt;s&gt;, &lt;/s&gt; or &lt;pad&gt;).</param>
+/// <param name="Words">The words (no &lt;s&gt;, &lt;/s&gt; or &lt;pad&gt;), at most the bundle's max words (as the training side's <c>TextDecoder.Decode</c>).</param>
 /// <param name="TokenIds">The decoded ids, <c>[L]</c> with L = max words + 1: the words, then &lt;/s&gt; (3) and &lt;pad&gt; (0) when the sentence ended.</param>
 /// <param name="Latent">Its latent z <c>[nz]</c>, the prior chain's end.</param>
 /// <param name="Ended">Whether decoding emitted &lt;/s&gt; within L steps (false: cut at the limit).</param>
@@ -126,7 +126,7 @@ public sealed class TextLatentEbmInference : IDisposable
         for (int row = 0; row < count; row++)
         {
             long[] ids = tokens.AsSpan(row * length, length).ToArray();
-            string[] words = Vocabulary.Words(ids.Select(id => (int)id));
+            string[] words = [.. Vocabulary.Words(ids.Select(id => (int)id)).Take(MaxWords)]; // L = MaxWords + 1 steps leave room for </s>
             samples[row] = new TextSample(string.Join(' ', words), words, ids, z.AsSpan(row * Nz, Nz).ToArray(), ids.Contains(TextVocabulary.EndId));
         }
         return samples;

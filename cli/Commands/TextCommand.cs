@@ -14,6 +14,7 @@ internal static class TextCommand
         var command = new Command("text", "The text model: a latent EBM prior over an LSTM sentence decoder (PAPER.md, \"Text model\"), on Penn Treebank by default.");
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(TextExportCommand.Create());
+        command.Subcommands.Add(TextAnomalyCommand.Create());
         return command;
     }
 

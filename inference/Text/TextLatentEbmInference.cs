@@ -95,12 +95,15 @@ public sealed class TextLatentEbmInference : IDisposable
             stream.Fill(z0.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
             for (int step = 0; step < k; step++) stream.Fill(noise.AsSpan((step * count + row) * Nz, Nz));
         }
-        float[] z;
-        using (var zIn = Floats(z0, count, Nz))
-        using (var noiseIn = Floats(noise, k, count, Nz))
-        using (var s = Floats([(float)Manifest.Model.PriorStepSize]))
-        using (var result = bundle.Run(TextBundleRoles.PriorLangevin, ["z", "noise", "step_size"], [zIn, noiseIn, s], ["z_out"]))
+        float[] z = z0; // K0 = 0: the chain is its start
+        if (k > 0)
+        {
+            using var zIn = Floats(z0, count, Nz);
+            using var noiseIn = Floats(noise, k, count, Nz);
+            using var s = Floats([(float)Manifest.Model.PriorStepSize]);
+            using var result = bundle.Run(TextBundleRoles.PriorLangevin, ["z", "noise", "step_size"], [zIn, noiseIn, s], ["z_out"]);
             z = result[0].GetTensorDataAsSpan<float>().ToArray();
+        }
 
         int length = MaxWords + 1;
         long[] tokens;
@@ -149,14 +152,22 @@ public sealed class TextLatentEbmInference : IDisposable
     /// </summary>
     /// <exception cref="TextInputException">A sentence is empty, too long or holds a reserved token.</exception>
     /// <exception cref="ArgumentOutOfRangeException">No sentence, more than <see cref="MaxBatch"/>, or a negative first stream.</exception>
-    public float[] Score(IReadOnlyList<string> sentences, int seed, long firstStream = 0)
+    public float[] Score(IReadOnlyList<string> sentences, int seed, long firstStream = 0) => ScoreWithLatents(sentences, seed, firstStream).Scores;
+
+    /// <summary>
+    /// <see cref="Score"/> and the posterior latents it was measured at (<see cref="InferLatents"/> of the same seed and
+    /// streams) from one chain run: scores <c>[n]</c>, latents <c>[n, nz]</c> row-major.
+    /// </summary>
+    /// <exception cref="TextInputException">A sentence is empty, too long or holds a reserved token.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">No sentence, more than <see cref="MaxBatch"/>, or a negative first stream.</exception>
+    public (float[] Scores, float[] Latents) ScoreWithLatents(IReadOnlyList<string> sentences, int seed, long firstStream = 0)
     {
         var (z, tokens, width) = Posterior(Tokenize(sentences), seed, firstStream);
         int n = sentences.Count;
         using var tokensIn = Longs(tokens, n, width);
         using var zIn = Floats(z, n, Nz);
         using var result = bundle.Run(TextBundleRoles.AnomalyScore, ["tokens", "z"], [tokensIn, zIn], ["score"]);
-        return result[0].GetTensorDataAsSpan<float>().ToArray();
+        return (result[0].GetTensorDataAsSpan<float>().ToArray(), z);
     }
 
     private (float[] Z, long[] Tokens, int Width) Posterior(TokenizedSentence[] sentences, int seed, long firstStream)

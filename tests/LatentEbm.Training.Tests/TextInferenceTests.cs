@@ -71,6 +71,25 @@ public class TextInferenceTests
     }
 
     [Fact]
+    public void WithoutPriorStepsASampleIsItsStartFromNZeroSigma0Squared()
+    {
+        var settings = TinyTextBundle.Settings with { PriorSteps = 0 };
+        string folder = Export.TextBundleExporter.Export(TinyTextBundle.Model(), TinyTextBundle.Vocabulary(), settings, TinyTextBundle.MaxWords,
+            TinyTextBundle.Training, Path.Combine(TestPaths.NewTempFolder(), "text-k0")).Folder;
+        using var inference = Open(folder);
+        var samples = inference.Sample(3, 8, firstStream: 5);
+        for (int row = 0; row < 3; row++)
+        {
+            var expected = new float[3];
+            new GaussianStream(8, (ulong)(5 + row), NoiseDomain.PriorChain).Fill(expected, 1.5);
+            Assert.Equal(expected, samples[row].Latent);
+            var unscaled = new float[3];
+            new GaussianStream(8, (ulong)(5 + row), NoiseDomain.PriorChain).Fill(unscaled);
+            Assert.NotEqual(unscaled, samples[row].Latent); // sigma0 = 1.5 scales the start
+        }
+    }
+
+    [Fact]
     public void SamplingIsReproducibleDiffersAcrossSeedsAndDoesNotDependOnBatching()
     {
         using var inference = Open(TinyTextBundle.DecodingBundle);
@@ -103,6 +122,9 @@ public class TextInferenceTests
         using var inference = Open();
         var z = inference.InferLatents(Sentences, seed);
         var scores = inference.Score(Sentences, seed);
+        var both = inference.ScoreWithLatents(Sentences, seed);
+        Assert.Equal(scores, both.Scores);
+        Assert.Equal(z, both.Latents);
         int n = Sentences.Length, k = TinyTextBundle.Settings.PosteriorSteps;
         var model64 = Export.TextBundleExporter.Float64Copy(TinyTextBundle.Model());
         var vocabulary = TinyTextBundle.Vocabulary();

@@ -74,4 +74,33 @@ public static class LatentEbmCatalog
         ArgumentNullException.ThrowIfNull(options);
         return new LatentEbmEstimator(options.Freeze(LatentEbmOutput.Latent));
     }
+
+    /// <summary>
+    /// Adds a text bundle's anomaly score (<c>Single</c>, higher = more anomalous) of the sentence in the text column
+    /// <paramref name="inputColumnName"/>: the negative log joint -(log p(x|z) + f(z) - |z|² / (2 sigma0²)) in nats at the
+    /// sentence's posterior latent (PAPER.md, "Text model"; <see cref="LatentEbm.Inference.Text.TextLatentEbmInference.Score"/>).
+    /// Words are separated by white space; unknown words read as &lt;unk&gt;.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="bundlePath">Text bundle folder (manifest observation kind <c>text</c>).</param>
+    /// <param name="inputColumnName">Text column, one sentence per row.</param>
+    /// <param name="outputColumnName">Column to add.</param>
+    /// <param name="seed">Chain seed (row i draws from stream i of the seed).</param>
+    /// <param name="gpuDeviceId">CUDA device, or null for CPU.</param>
+    /// <param name="fallbackToCpu">With a GPU device: fall back to CPU when CUDA cannot load.</param>
+    public static TextAnomalyEstimator ScoreLatentEbmTextAnomaly(this TransformsCatalog catalog, string bundlePath,
+        string inputColumnName = "Text", string outputColumnName = "Score", int seed = 0, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
+        catalog.ScoreLatentEbmTextAnomaly(new TextAnomalyTransformOptions
+        {
+            BundlePath = bundlePath, InputColumnName = inputColumnName, OutputColumnName = outputColumnName, Seed = seed,
+            GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu,
+        });
+
+    /// <summary>Adds the text anomaly score with every option given (see <see cref="TextAnomalyTransformOptions"/>; <paramref name="options"/> is read once, never written).</summary>
+    public static TextAnomalyEstimator ScoreLatentEbmTextAnomaly(this TransformsCatalog catalog, TextAnomalyTransformOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new TextAnomalyEstimator(options.Freeze());
+    }
 }

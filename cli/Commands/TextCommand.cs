@@ -15,6 +15,7 @@ internal static class TextCommand
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(TextEvaluateCommand.Create());
         command.Subcommands.Add(TextExportCommand.Create());
+        command.Subcommands.Add(TextAnomalyCommand.Create());
         return command;
     }
 

@@ -1,6 +1,7 @@
 using LatentEbm.Data.Imaging;
 using LatentEbm.Inference;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Text;
 using LatentEbm.Server.Batching;
 using LatentEbm.Server.Hosting;
 
@@ -9,7 +10,9 @@ namespace LatentEbm.Server.Endpoints;
 /// <summary>
 /// The <c>/v1</c> API: models, prior samples, posterior latents, reconstructions, anomaly scores. The posterior routes
 /// (<c>/latents</c>, <c>/reconstructions</c>, <c>/scores</c>) start their chains at the encoder's mean when the model has an
-/// encoder, and take <c>?start=noise</c> (or <c>encoder</c>) to choose (<see cref="RequestReader.Start"/>).
+/// encoder, and take <c>?start=noise</c> (or <c>encoder</c>) to choose (<see cref="RequestReader.Start"/>). A text model
+/// answers <c>/samples</c>, <c>/latents</c> and <c>/scores</c> through <see cref="TextEndpoints"/>; a body of the other kind of
+/// model, or <c>/reconstructions</c> on a text model, is a 400 naming the model's kind.
 /// </summary>
 public static class ModelEndpoints
 {
@@ -21,9 +24,9 @@ public static class ModelEndpoints
     {
         var v1 = app.MapGroup("/v1");
         v1.MapGet("/models", (ModelRegistry registry) =>
-            Results.Ok(new { models = registry.Ids.Select(id => Describe(id, registry.Find(id)!.Model)) }));
+            Results.Ok(new { models = registry.Ids.Select(id => Describe(id, registry)) }));
         v1.MapGet("/models/{id}", (string id, ModelRegistry registry) =>
-            registry.Find(id) is { } found ? Results.Ok(Describe(id, found.Model)) : Problems.UnknownModel(id));
+            registry.Find(id) is not null || registry.FindText(id) is not null ? Results.Ok(Describe(id, registry)) : Problems.UnknownModel(id));
 
         var compute = v1.MapGroup("/models/{id}").RequireRateLimiting(ComputePolicy);
         compute.MapPost("/samples", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
@@ -31,7 +34,7 @@ public static class ModelEndpoints
             {
                 var model = batchers.Model;
                 var body = await RequestReader.ReadObject(http.Request, ct);
-                RequestReader.Only(body, "count", "seed", "decode");
+                RequestReader.OfKind(body, id, text: false, "count", "seed", "decode");
                 int count = RequestReader.Int(body, "count", 16, 1, options.MaxSamples);
                 int seed = RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue);
                 bool png = AcceptsPng(http);
@@ -39,7 +42,7 @@ public static class ModelEndpoints
                 var sample = await batchers.Samples(new SampleRequest(count, seed), ct);
                 if (png) return Png(model, sample.Images!, count);
                 return Ok(() => new { latents = Rows(sample.Latents, model.Nz), images = decode ? Rows(sample.Images!, model.PixelsPerImage) : null }, sample.Latents, sample.Images!);
-            }));
+            }, (text, ct) => TextEndpoints.Samples(id, text, http, options, ct)));
         compute.MapPost("/latents", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("latents", id, http, registry, async (batchers, ct) =>
             {
@@ -47,7 +50,7 @@ public static class ModelEndpoints
                 var request = await Images(http.Request, id, batchers.Model, options, ct);
                 var latents = await batchers.Latents(request, start, ct);
                 return Ok(() => new { latents = Rows(latents, batchers.Model.Nz) }, latents);
-            }));
+            }, (text, ct) => TextEndpoints.Latents(id, text, http, options, ct)));
         compute.MapPost("/reconstructions", (string id, HttpContext http, ModelRegistry registry, ServerOptions options) =>
             Handle("reconstructions", id, http, registry, async (batchers, ct) =>
             {
@@ -64,7 +67,7 @@ public static class ModelEndpoints
                 var request = await Images(http.Request, id, batchers.Model, options, ct);
                 var scores = await batchers.Scores(request, start, ct);
                 return Ok(() => new { scores }, scores);
-            }));
+            }, (text, ct) => TextEndpoints.Scores(id, text, http, options, ct)));
     }
 
     /// <summary>Whether the client asked for a PNG (<c>Accept: image/png</c>) rather than JSON.</summary>
@@ -84,8 +87,10 @@ public static class ModelEndpoints
             ? Results.Ok(body())
             : Results.Problem("the model produced a non-finite value for this input", statusCode: StatusCodes.Status500InternalServerError, title: "non-finite model output");
 
-    private static object Describe(string id, LatentEbmInference model) =>
-        new { id, provider = model.Provider.Provider.ToString().ToLowerInvariant(), manifest = model.Manifest };
+    /// <summary>A model's id, kind (<c>image</c> or <c>text</c>), execution provider and manifest.</summary>
+    private static object Describe(string id, ModelRegistry registry) => registry.FindText(id) is { } text
+        ? new { id, kind = "text", provider = text.Provider.Provider.ToString().ToLowerInvariant(), manifest = (object)text.Manifest }
+        : new { id, kind = "image", provider = registry.Find(id)!.Model.Provider.Provider.ToString().ToLowerInvariant(), manifest = (object)registry.Find(id)!.Model.Manifest };
 
     /// <summary>
     /// The images of a posterior request: JSON rows <c>{images, seed}</c>, or PNG/JPEG files (one as the
@@ -96,22 +101,30 @@ public static class ModelEndpoints
         if (ImageBodyReader.HoldsImages(http))
             return await ImageBodyReader.Read(http, id, model.Manifest.Model, options.MaxImages, ct);
         var body = await RequestReader.ReadObject(http, ct);
-        RequestReader.Only(body, "images", "seed");
+        RequestReader.OfKind(body, id, text: false, "images", "seed");
         var (images, count) = RequestReader.Rows(body, "images", model.PixelsPerImage, options.MaxImages, model.Manifest.Model);
         return new ImageRequest(images, count, RequestReader.Int(body, "seed", 0, int.MinValue, int.MaxValue));
     }
 
-    /// <summary>Common request handling: model lookup, error mapping (body reading included) to problem+json, metrics.</summary>
+    /// <summary>
+    /// Common request handling: model lookup (an image model's work, or a text model's; <paramref name="text"/> null = the
+    /// route serves image models only), error mapping (body reading included) to problem+json, metrics.
+    /// </summary>
     private static async Task<IResult> Handle(string endpoint, string id, HttpContext http, ModelRegistry registry,
-        Func<ModelBatchers, CancellationToken, Task<IResult>> work)
+        Func<ModelBatchers, CancellationToken, Task<IResult>> work, Func<TextLatentEbmInference, CancellationToken, Task<IResult>>? text = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var metrics = http.RequestServices.GetRequiredService<ServiceMetrics>();
         var batchers = registry.Find(id);
-        string model = batchers is null ? "unknown" : id;
+        var textModel = registry.FindText(id);
+        string model = batchers is null && textModel is null ? "unknown" : id;
+        Func<CancellationToken, Task<IResult>>? run = textModel is not null
+            ? ct => text is not null ? text(textModel, ct)
+                : Task.FromResult(Problems.Invalid("id", $"model {id} is a text model: /{endpoint} serves image models; a text model serves samples, latents and scores"))
+            : batchers is not null ? ct => work(batchers, ct) : null;
         try
         {
-            var result = batchers is null ? Problems.UnknownModel(id) : await HandleUnmeasured(batchers, http, work);
+            var result = run is null ? Problems.UnknownModel(id) : await HandleUnmeasured(http, run);
             metrics.Request(endpoint, model, (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, watch.Elapsed.TotalSeconds);
             return result;
         }
@@ -127,13 +140,12 @@ public static class ModelEndpoints
         }
     }
 
-    private static async Task<IResult> HandleUnmeasured(ModelBatchers model, HttpContext http,
-        Func<ModelBatchers, CancellationToken, Task<IResult>> work)
+    private static async Task<IResult> HandleUnmeasured(HttpContext http, Func<CancellationToken, Task<IResult>> work)
     {
         var ct = http.RequestAborted;
         try
         {
-            return await work(model, ct);
+            return await work(ct);
         }
         catch (RequestValidationException e)
         {
@@ -142,6 +154,10 @@ public static class ModelEndpoints
         catch (UnsupportedMediaTypeException e)
         {
             return Problems.UnsupportedMediaType(e.Field, e.Message, e.Accepted);
+        }
+        catch (TextInputException e)
+        {
+            return Problems.InvalidSentence(e);
         }
         catch (ArgumentException e)
         {

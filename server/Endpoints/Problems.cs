@@ -7,6 +7,25 @@ public static class Problems
     public static IResult Invalid(string field, string detail) =>
         Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "invalid request", extensions: new Dictionary<string, object?> { ["field"] = field });
 
+    /// <summary>
+    /// 400 for a sentence the text model cannot read (<see cref="Inference.Text.TextInputException"/>): the field
+    /// <c>sentences[i]</c>, the problem, the sentence's index and word count and the model's limit.
+    /// </summary>
+    public static IResult InvalidSentence(Inference.Text.TextInputException e) =>
+        Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "invalid request", extensions: new Dictionary<string, object?>
+        {
+            ["field"] = $"sentences[{e.Index}]",
+            ["problem"] = e.Problem switch
+            {
+                Inference.Text.TextInputProblem.Empty => "empty",
+                Inference.Text.TextInputProblem.TooLong => "too_long",
+                _ => "reserved_token",
+            },
+            ["index"] = e.Index,
+            ["words"] = e.Words,
+            ["limit"] = e.Limit,
+        });
+
     /// <summary>404 for an unknown model id.</summary>
     public static IResult UnknownModel(string id) =>
         Results.Problem($"no model '{id}'; GET /v1/models lists them", statusCode: StatusCodes.Status404NotFound, title: "unknown model",

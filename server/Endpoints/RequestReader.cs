@@ -49,6 +49,52 @@ public static class RequestReader
         return value;
     }
 
+    /// <summary>An optional finite number field in [min, max]; the message names the range.</summary>
+    public static double Number(JsonElement body, string name, double fallback, double min, double max)
+    {
+        if (!body.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return fallback;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out double value) || !double.IsFinite(value))
+            throw new RequestValidationException(name, $"{name} must be a finite number in [{min}, {max}]");
+        if (value < min || value > max)
+            throw new RequestValidationException(name, $"{name} must lie in [{min}, {max}], got {value}");
+        return value;
+    }
+
+    /// <summary>A required array of 1..<paramref name="maxSentences"/> strings (sentences, words separated by white space).</summary>
+    /// <exception cref="RequestValidationException">Missing, not an array, of the wrong length, or holding a non-string (the field <c>sentences[i]</c> named).</exception>
+    public static string[] Sentences(JsonElement body, string name, int maxSentences)
+    {
+        if (!body.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array)
+            throw new RequestValidationException(name, $"{name} must be an array of sentences (strings, words separated by spaces)");
+        int count = array.GetArrayLength();
+        if (count < 1 || count > maxSentences)
+            throw new RequestValidationException(name, $"{name} must hold 1..{maxSentences} sentences, got {count}");
+        var sentences = new string[count];
+        int i = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.String)
+                throw new RequestValidationException($"{name}[{i}]", $"{name}[{i}] must be a string, not {e.ValueKind}");
+            sentences[i++] = e.GetString()!;
+        }
+        return sentences;
+    }
+
+    /// <summary>
+    /// Refuses the fields of the other kind of model with a message naming the model's kind, before <see cref="Only"/>:
+    /// <c>images</c> or <c>decode</c> sent to a text model, <c>sentences</c> or <c>temperature</c> to an image model.
+    /// </summary>
+    /// <exception cref="RequestValidationException">Such a field; the message names the model, its kind and the fields the endpoint takes.</exception>
+    public static void OfKind(JsonElement body, string modelId, bool text, params string[] known)
+    {
+        string[] other = text ? ["images", "decode"] : ["sentences", "temperature"];
+        foreach (var property in body.EnumerateObject())
+            if (other.Contains(property.Name, StringComparer.Ordinal))
+                throw new RequestValidationException(property.Name,
+                    $"model {modelId} is {(text ? "a text" : "an image")} model: '{property.Name}' is for {(text ? "image" : "text")} models; this endpoint takes {string.Join(", ", known)}");
+        Only(body, known);
+    }
+
     /// <summary>An optional boolean field.</summary>
     public static bool Bool(JsonElement body, string name, bool fallback)
     {

@@ -35,6 +35,9 @@ public sealed record ServerOptions
     /// <summary>Most images in one request.</summary>
     public int MaxImages { get; init; } = 256;
 
+    /// <summary>Most sentences in one request to a text model.</summary>
+    public int MaxSentences { get; init; } = 256;
+
     /// <summary>Requests admitted at once (they are then micro-batched); more wait in the queue.</summary>
     public int Concurrency { get; init; } = 64;
 

@@ -51,7 +51,8 @@ cifar10: data
 	./scripts/cifar10.sh
 
 ## text: issue 13's text job (scripts/text.sh): the text latent EBM and the Gaussian-prior baseline on the PTB training head,
-## the models/ptb-text bundle, reports/text.md and reports/text-anomaly/
+## the models/ptb-text bundle, reports/text.md and reports/text-anomaly/. Settings: EPOCHS (2), EMBEDDING and HIDDEN (128),
+## THREADS (1 per run; both runs at once)
 text: data
 	./scripts/text.sh
 

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Text;
 using LatentEbm.Tests.Shared;
 
 namespace LatentEbm.Inference.Tests;
@@ -22,7 +24,9 @@ public class ModelBundleTests
     {
         // The feature classifiers (mnist-classifier, cifar10-classifier) are not bundles: no manifest.json.
         // amortised-digit4 (schema 3, with an encoder) is the one shipped bundle of the current schema.
-        var bundles = Directory.GetDirectories(Path.Combine(TestPaths.RepositoryRoot, "models")).Where(f => File.Exists(Path.Combine(f, ModelBundle.ManifestFile))).ToList();
+        // ptb-text (schema 4) is the shipped text bundle, opened by the text library (TheShippedTextBundleOpensAndAnswers).
+        var bundles = Directory.GetDirectories(Path.Combine(TestPaths.RepositoryRoot, "models")).Where(f => File.Exists(Path.Combine(f, ModelBundle.ManifestFile)))
+            .Where(f => TextBundle.ObservationKind(JsonDocument.Parse(File.ReadAllText(Path.Combine(f, ModelBundle.ManifestFile))).RootElement) == "image").ToList();
         Assert.Equal(8, bundles.Count);
         using (var amortised = ModelBundle.Open(bundles.Single(f => Path.GetFileName(f) == "amortised-digit4")))
         {
@@ -39,6 +43,24 @@ public class ModelBundleTests
             Assert.False(bundle.Has(BundleRoles.Encoder) || bundle.Has(BundleRoles.AmortisedPosterior), folder);
             Assert.Equal(BundleRoles.Required.Order(), bundle.Manifest.Files.Select(f => f.Role).Order());
         }
+    }
+
+    [Fact]
+    public void TheShippedTextBundleOpensAndAnswers()
+    {
+        string folder = Path.Combine(TestPaths.RepositoryRoot, "models", "ptb-text");
+        Assert.Throws<BundleException>(() => ModelBundle.Open(folder)); // the image library refuses it by kind
+        using var model = TextLatentEbmInference.Open(folder); // every file's SHA-256 checked
+        Assert.Equal(TextBundleManifest.SchemaVersionText, model.Manifest.SchemaVersion);
+        Assert.Equal("text", model.Manifest.Observation.Kind);
+        Assert.Equal(40, model.MaxWords);
+        Assert.Equal(7953, model.Vocabulary.Count); // the 6,778-sentence PTB training head's words and the four specials
+        var samples = model.Sample(3, seed: 1);
+        Assert.All(samples, s => Assert.InRange(s.Words.Length, 0, 40));
+        Assert.Equal(samples.Select(s => s.Text), model.Sample(3, seed: 1).Select(s => s.Text));
+        var scores = model.Score(["the company said it expects sales to rise", "the company said it expects sales to rise zzzz"], seed: 1);
+        Assert.All(scores, s => Assert.True(float.IsFinite(s)));
+        Assert.Equal(TextVocabulary.UnknownId, model.Vocabulary.Id("zzzz"));
     }
 
     [Fact]

@@ -33,9 +33,9 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     public async Task ModelsHealthAndReadinessAnswer()
     {
         var models = await server.Client.GetFromJsonAsync<JsonElement>("/v1/models");
-        // Every shipped bundle loads, version 1, 2 and 3 manifests alike; the feature classifiers (no manifest) are not models.
+        // Every shipped bundle loads, version 1, 2 and 3 manifests alike and the text bundle (version 4); the feature classifiers (no manifest) are not models.
         string[] ids = [.. models.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("id").GetString()!)];
-        Assert.Equal(["amortised-digit4", "cifar10-conv", "lebm-digit1", "lebm-digit4", "lebm-digit5", "lebm-digit7", "lebm-digit9", "mnist-digit4"], ids);
+        Assert.Equal(["amortised-digit4", "cifar10-conv", "lebm-digit1", "lebm-digit4", "lebm-digit5", "lebm-digit7", "lebm-digit9", "mnist-digit4", "ptb-text"], ids);
         var one = await server.Client.GetFromJsonAsync<JsonElement>(Model);
         Assert.Equal(16, one.GetProperty("manifest").GetProperty("model").GetProperty("nz").GetInt32());
         Assert.Equal("cpu", one.GetProperty("provider").GetString());

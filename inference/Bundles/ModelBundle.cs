@@ -179,7 +179,9 @@ public sealed class ModelBundle : IDisposable
         }
     }
 
-    private static void Verify(string path, string sha256)
+    /// <summary>Checks a bundle file against its manifest SHA-256 (image and text bundles alike).</summary>
+    /// <exception cref="BundleException">The file is missing or its SHA-256 differs.</exception>
+    internal static void Verify(string path, string sha256)
     {
         if (!System.IO.File.Exists(path)) throw new BundleException(path, "missing");
         using var stream = System.IO.File.OpenRead(path);

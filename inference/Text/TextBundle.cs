@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using LatentEbm.Inference.Bundles;
 using Microsoft.ML.OnnxRuntime;
@@ -42,9 +41,9 @@ public sealed class TextBundle : IDisposable
     public static TextBundle Open(string folder, Func<SessionOptions>? options = null)
     {
         var manifest = ReadManifest(folder);
-        Verify(Path.Combine(folder, manifest.Weights.File), manifest.Weights.Sha256);
+        ModelBundle.Verify(Path.Combine(folder, manifest.Weights.File), manifest.Weights.Sha256);
         string vocabularyPath = Path.Combine(folder, manifest.Observation.Vocabulary);
-        Verify(vocabularyPath, manifest.Observation.VocabularySha256);
+        ModelBundle.Verify(vocabularyPath, manifest.Observation.VocabularySha256);
         var vocabulary = TextVocabulary.Load(vocabularyPath, manifest.Observation.MaxWords);
         if (vocabulary.Count != manifest.Model.VocabularySize)
             throw new BundleException(vocabularyPath, $"holds {vocabulary.Count} tokens; the manifest's model has V = {manifest.Model.VocabularySize}");
@@ -54,7 +53,7 @@ public sealed class TextBundle : IDisposable
             foreach (var file in manifest.Files)
             {
                 string path = Path.Combine(folder, file.File);
-                Verify(path, file.Sha256);
+                ModelBundle.Verify(path, file.Sha256);
                 try
                 {
                     sessions[file.Role] = options is null ? new InferenceSession(path) : new InferenceSession(path, options());
@@ -159,15 +158,6 @@ public sealed class TextBundle : IDisposable
             throw new BundleException(Path.Combine(Folder, File(role).File),
                 $"ONNX Runtime failed running this graph ({e.Message}); if the message points at the graph, export the bundle again (latent-ebm text export)", e);
         }
-    }
-
-    private static void Verify(string path, string sha256)
-    {
-        if (!System.IO.File.Exists(path)) throw new BundleException(path, "missing");
-        using var stream = System.IO.File.OpenRead(path);
-        string actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-        if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
-            throw new BundleException(path, $"SHA-256 mismatch (manifest {sha256}, file {actual}): the file is damaged or was changed");
     }
 
     private static void CheckSignature(string path, TextBundleFile file, TextBundleManifest manifest, InferenceSession session)

@@ -66,7 +66,9 @@ internal static class TextAnomalyCommand
                 AnsiConsole.MarkupLineInterpolated($"Language model baseline: {baseline.Facts["training_sentences"]} training sentences, {baseline.Facts["train_seconds"]:F1} s to train, {baseline.Facts["score_seconds"]:F1} s to score");
 
                 AnsiConsole.MarkupLineInterpolated($"Scoring {anomalySet.Items.Count} sentences with {folder} through the ML.NET pipeline...");
-                var result = TextAnomalyJob.Run(folder, anomalySet, [baseline], parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(gpu), files);
+                string line = FormattableString.Invariant($"./latent-ebm text anomaly --bundle {folder} --data-dir {parse.GetValue(dataRoot)} --out {parse.GetValue(output)} --fortunes {parse.GetValue(fortunes)} --shakespeare-lines {parse.GetValue(shakespeare)} --set-seed {parse.GetValue(setSeed)} --seed {parse.GetValue(seed)} --lm-epochs {parse.GetValue(lmEpochs)} --lm-seed {parse.GetValue(lmSeed)} --threads {parse.GetValue(threads)}")
+                    + (parse.GetValue(train) is string t ? $" --lm-train {t}" : "") + (parse.GetValue(gpu) is int g ? $" --gpu-device-id {g}" : "");
+                var result = TextAnomalyJob.Run(folder, anomalySet, [baseline], parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(gpu), files, line);
                 var table = new Table().AddColumns("subset", "prevalence", "EBM AUPRC", "EBM AUROC", "LM AUPRC", "LM AUROC");
                 foreach (var s in result.Report["subsets"]!.AsArray())
                 {

@@ -66,6 +66,7 @@ public static class TextAnomalyReport
         var md = new StringBuilder();
         md.AppendLine("# Text anomaly detection (issue 13, beyond the paper)").AppendLine()
           .AppendLine("## What was measured (from report.json)").AppendLine()
+          .AppendLine(report["command"] is JsonNode c ? $"- Command: `{c}`" : "- Command: not recorded")
           .AppendLine($"- Normal: Penn Treebank test sentences ({Value(Need(set, "counts")["penn_treebank"])}). Anomalies: Tiny Shakespeare spoken lines ({Value(Need(set, "counts")["tiny_shakespeare"])}) and fortune quotes ({Value(Need(set, "counts")["fortune"])}), PTB-style normalised.")
           .AppendLine($"- Set settings: {Facts(Need(set, "settings"))}; usable Tiny Shakespeare lines {Value(Need(set, "usable_shakespeare_lines"))}; left out as too long: {Facts(Need(set, "skipped_too_long"))}; left out as empty: {Facts(Need(set, "skipped_empty"))}.")
           .AppendLine($"- Files: {Facts(Need(set, "files"))}.")

@@ -56,12 +56,13 @@ public static class TextAnomalyJob
     /// <param name="seed">Chain seed (sentence i draws from stream i).</param>
     /// <param name="gpuDeviceId">CUDA device, or null for CPU.</param>
     /// <param name="files">The corpus files the set was built from, recorded as given (name → path).</param>
+    /// <param name="command">The command line that ran the job, recorded in the report (null: none recorded).</param>
     /// <exception cref="BundleException">The bundle is damaged or not a text bundle.</exception>
     /// <exception cref="ArgumentException">A baseline of the wrong length, a duplicate or reserved name; a set without normal sentences or anomalies of every source.</exception>
     /// <exception cref="InvalidOperationException">A sentence the model cannot read (longer than its max words: build the set with the bundle's limit).</exception>
     /// <exception cref="InvalidScoresException">A non-finite score.</exception>
     public static TextAnomalyResult Run(string bundle, TextAnomalySet set, IReadOnlyList<TextBaseline> baselines, string outFolder,
-        int seed = 0, int? gpuDeviceId = null, IReadOnlyDictionary<string, string>? files = null)
+        int seed = 0, int? gpuDeviceId = null, IReadOnlyDictionary<string, string>? files = null, string? command = null)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(baselines);
@@ -99,6 +100,7 @@ public static class TextAnomalyJob
 
         var report = new JsonObject
         {
+            ["command"] = command,
             ["set"] = new JsonObject
             {
                 ["counts"] = Counts(s => set.Count(s)),

@@ -49,7 +49,9 @@ public class TextAnomalyCommandTests
         Assert.Equal(Ptb.Length, report.GetProperty("set").GetProperty("counts").GetProperty("penn_treebank").GetInt32());
         Assert.Equal(3, report.GetProperty("set").GetProperty("counts").GetProperty("tiny_shakespeare").GetInt32());
         Assert.Equal(3, report.GetProperty("set").GetProperty("counts").GetProperty("fortune").GetInt32());
-        Assert.True(File.Exists(Path.Combine(output, "report.md")));
+        string command = report.GetProperty("command").GetString()!;
+        Assert.StartsWith($"./latent-ebm text anomaly --bundle {TinyTextBundle.Bundle} --data-dir {data} --out {output} --fortunes {fortunes} --shakespeare-lines 3 --set-seed 2 --seed 3 --lm-epochs 2", command);
+        Assert.Contains($"- Command: `{command}`", File.ReadAllText(Path.Combine(output, "report.md")));
 
         var rows = File.ReadAllLines(Path.Combine(output, "scores.csv")).Skip(1).Select(l => l.Split(',', 5)).ToArray();
         string[] sentences = [.. rows.Select(r => r[4].Trim('"'))];

@@ -193,7 +193,9 @@ public static class BundleVerifier
         return checks;
     }
 
-    private static void Check(List<ParityCheck> checks, string graph, string quantity, int batch, float[] onnx, Tensor torchValue, double tolerance, double? torchFloat32 = null, double? error = null)
+    /// <summary>Records one ONNX-against-TorchSharp comparison (image and text verifiers alike).</summary>
+    /// <exception cref="BundleVerificationException">Lengths differ, a value is not finite, or the error exceeds <paramref name="tolerance"/>.</exception>
+    internal static void Check(List<ParityCheck> checks, string graph, string quantity, int batch, float[] onnx, Tensor torchValue, double tolerance, double? torchFloat32 = null, double? error = null)
     {
         float[] expected = Floats(torchValue);
         if (onnx.Length != expected.Length)
@@ -207,7 +209,7 @@ public static class BundleVerifier
     }
 
     /// <summary>The <paramref name="quantile"/> over rows of max_j |a_rj - b_rj| / max |b|.</summary>
-    private static double RowQuantile(float[] actual, float[] expected, int width, double quantile)
+    internal static double RowQuantile(float[] actual, float[] expected, int width, double quantile)
     {
         double scale = 1e-30;
         foreach (var v in expected) scale = Math.Max(scale, Math.Abs((double)v));
@@ -228,5 +230,5 @@ public static class BundleVerifier
         return results.First().AsTensor<float>().ToArray();
     }
 
-    private static float[] Floats(Tensor t) => t.numel() == 0 ? [] : t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
+    internal static float[] Floats(Tensor t) => t.numel() == 0 ? [] : t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
 }

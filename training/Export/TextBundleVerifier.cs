@@ -72,7 +72,7 @@ public static class TextBundleVerifier
                 var z64 = randn([b, nz], float64, generator: rng) * m.Sigma0;
                 var (tokens, width) = ProbeTokens(b, v, Math.Min(maxWords, 12), rng);
                 var tokens64 = tensor(tokens, [b, width], int64);
-                float[] z = Floats(z64);
+                float[] z = BundleVerifier.Floats(z64);
 
                 // Prior f and its gradient.
                 var zz = z64.detach().requires_grad_(true);
@@ -83,10 +83,10 @@ public static class TextBundleVerifier
                     gradF64 = autograd.grad([f64.sum()], [zz])[0];
                 }
                 var fOnnx = Run(bundle, TextBundleRoles.PriorEnergy, b, [("z", z, [b, nz])], null, "f")[0];
-                Check(checks, TextBundleRoles.PriorEnergy, "f vs float64", b, fOnnx, f64, SingleTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.PriorEnergy, "f vs float64", b, fOnnx, f64, SingleTolerance);
                 var fg = Run(bundle, TextBundleRoles.PriorEnergyGrad, b, [("z", z, [b, nz])], null, "f", "grad_z");
-                Check(checks, TextBundleRoles.PriorEnergyGrad, "f vs float64", b, fg[0], f64, SingleTolerance);
-                Check(checks, TextBundleRoles.PriorEnergyGrad, "grad_z vs float64 autograd", b, fg[1], gradF64, SingleTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.PriorEnergyGrad, "f vs float64", b, fg[0], f64, SingleTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.PriorEnergyGrad, "grad_z vs float64 autograd", b, fg[1], gradF64, SingleTolerance);
 
                 // log p(x|z), its gradient and the score.
                 Tensor ll64;
@@ -94,13 +94,13 @@ public static class TextBundleVerifier
                 var gradLl64 = model64.GradLogLikelihood(z64, tokens64);
                 var tokenInput = ("tokens", tokens, new long[] { b, width });
                 var ll = Run(bundle, TextBundleRoles.LogLikelihood, b, [("z", z, [b, nz])], tokenInput, "log_likelihood")[0];
-                Check(checks, TextBundleRoles.LogLikelihood, "log_likelihood vs float64", b, ll, ll64, SingleTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.LogLikelihood, "log_likelihood vs float64", b, ll, ll64, SingleTolerance);
                 var llg = Run(bundle, TextBundleRoles.LogLikelihoodGrad, b, [("z", z, [b, nz])], tokenInput, "log_likelihood", "grad_z");
-                Check(checks, TextBundleRoles.LogLikelihoodGrad, "log_likelihood vs float64", b, llg[0], ll64, SingleTolerance);
-                Check(checks, TextBundleRoles.LogLikelihoodGrad, "grad_z vs float64 autograd", b, llg[1], gradLl64, GradientTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.LogLikelihoodGrad, "log_likelihood vs float64", b, llg[0], ll64, SingleTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.LogLikelihoodGrad, "grad_z vs float64 autograd", b, llg[1], gradLl64, GradientTolerance);
                 var expectedScore = -(ll64 + f64.detach() - z64.square().sum(1) / (2 * m.Sigma0 * m.Sigma0));
                 var score = Run(bundle, TextBundleRoles.AnomalyScore, b, [("z", z, [b, nz])], tokenInput, "score")[0];
-                Check(checks, TextBundleRoles.AnomalyScore, "score vs float64 -(log p(x|z) + f - |z|^2/(2 sigma0^2))", b, score, expectedScore, SingleTolerance);
+                BundleVerifier.Check(checks, TextBundleRoles.AnomalyScore, "score vs float64 -(log p(x|z) + f - |z|^2/(2 sigma0^2))", b, score, expectedScore, SingleTolerance);
 
                 // The prior chain (K0 steps of s0) and the posterior chain (the run's step sizes), same noise.
                 if (m.PriorSteps > 0)
@@ -109,21 +109,21 @@ public static class TextBundleVerifier
                     Tensor Chain(TextLatentEbm model_, ScalarType type) =>
                         LangevinSampler.Run(z64.to(type), m.PriorSteps, m.PriorStepSize, new ScriptedNoise(noise.to(type)), model_.GradLogPrior);
                     var shipped = Run(bundle, TextBundleRoles.PriorLangevin, b,
-                        [("z", z, [b, nz]), ("noise", Floats(noise), [m.PriorSteps, b, nz]), ("step_size", [(float)m.PriorStepSize], [])], null, "z_out")[0];
+                        [("z", z, [b, nz]), ("noise", BundleVerifier.Floats(noise), [m.PriorSteps, b, nz]), ("step_size", [(float)m.PriorStepSize], [])], null, "z_out")[0];
                     CheckChain(checks, TextBundleRoles.PriorLangevin, m.PriorSteps, b, nz, shipped, Chain(model64, float64), Chain(model, float32));
                 }
                 {
                     var noise = randn([m.PosteriorSteps, b, nz], float64, generator: rng);
                     Tensor Chain(TextLatentEbm model_, ScalarType type, IReadOnlyList<double> sizes) =>
                         LangevinSampler.Run(z64.to(type), sizes, new ScriptedNoise(noise.to(type)), zk => model_.GradLogPosterior(zk, tokens64));
-                    (string, float[], long[])[] inputs = [("z", z, [b, nz]), ("noise", Floats(noise), [m.PosteriorSteps, b, nz])];
+                    (string, float[], long[])[] inputs = [("z", z, [b, nz]), ("noise", BundleVerifier.Floats(noise), [m.PosteriorSteps, b, nz])];
                     var shipped = Run(bundle, TextBundleRoles.PosteriorLangevin, b, inputs, tokenInput, "z_out")[0];
                     CheckChain(checks, TextBundleRoles.PosteriorLangevin, m.PosteriorSteps, b, nz, shipped,
                         Chain(model64, float64, m.PosteriorStepSizes), Chain(model, float32, m.PosteriorStepSizes));
                     var small = RunSession(smallChain, inputs, tokenInput, "z_K")[0];
                     var smallReference = Chain(model64, float64, [.. Enumerable.Repeat(BundleVerifier.SmallStepSize, m.PosteriorSteps)]);
-                    Check(checks, TextBundleRoles.PosteriorLangevin, $"z after {m.PosteriorSteps} steps at step size {BundleVerifier.SmallStepSize} vs float64 (the same graph rebuilt at that step size, every row)",
-                        b, small, smallReference, BundleVerifier.SmallStepChainTolerance, error: RowQuantile(small, Floats(smallReference), nz, 1.0));
+                    BundleVerifier.Check(checks, TextBundleRoles.PosteriorLangevin, $"z after {m.PosteriorSteps} steps at step size {BundleVerifier.SmallStepSize} vs float64 (the same graph rebuilt at that step size, every row)",
+                        b, small, smallReference, BundleVerifier.SmallStepChainTolerance, error: BundleVerifier.RowQuantile(small, BundleVerifier.Floats(smallReference), nz, 1.0));
                 }
 
                 // Greedy decoding, exactly; sampled decoding at a cold temperature equals it. Both up to a row's first near-tie:
@@ -144,7 +144,7 @@ public static class TextBundleVerifier
                 checks.Add(new ParityCheck(TextBundleRoles.GreedyDecode, $"words vs TorchSharp float64 TextDecoder.Decode up to a near-tie (gap < {GreedyTieMargin:G}; rows that differ; {decided.Sum()} steps decided of {b * length})", b, 0, 0));
                 var uniform = rand([b, length], float32, generator: rng);
                 long[] cold = Longs(Run(bundle, TextBundleRoles.SampleDecode, b,
-                    [("z", z, [b, nz]), ("uniform", Floats(uniform), [b, length]), ("temperature", [(float)ColdTemperature], [])], null, "tokens")[0]);
+                    [("z", z, [b, nz]), ("uniform", BundleVerifier.Floats(uniform), [b, length]), ("temperature", [(float)ColdTemperature], [])], null, "tokens")[0]);
                 int[] coldDecided = DecidedSteps(model64, z64, greedy, b, length, ColdTieMargin);
                 int differing = Enumerable.Range(0, b).Sum(row => Enumerable.Range(0, coldDecided[row]).Count(t => cold[row * length + t] != greedy[row * length + t]));
                 checks.Add(new ParityCheck(TextBundleRoles.SampleDecode, $"tokens at temperature {ColdTemperature:G} vs greedy decoding up to a near-tie (gap < {ColdTieMargin:G}; tokens that differ; {coldDecided.Sum()} steps decided of {b * length})", b, differing, 0));
@@ -206,11 +206,11 @@ public static class TextBundleVerifier
     private static void CheckChain(List<ParityCheck> checks, string role, int steps, int b, int nz, float[] shipped, Tensor reference, Tensor torch32)
     {
         // Whole chains are chaotic in float32 (see BundleVerifier): the bound holds for the median row.
-        float[] referenceValues = Floats(reference);
-        double torchRounding = RowQuantile(Floats(torch32), referenceValues, nz, BundleVerifier.ChainRowQuantile);
-        Check(checks, role, $"z after {steps} steps vs float64 ({BundleVerifier.ChainRowQuantile:P0} of rows)", b, shipped, reference,
+        float[] referenceValues = BundleVerifier.Floats(reference);
+        double torchRounding = BundleVerifier.RowQuantile(BundleVerifier.Floats(torch32), referenceValues, nz, BundleVerifier.ChainRowQuantile);
+        BundleVerifier.Check(checks, role, $"z after {steps} steps vs float64 ({BundleVerifier.ChainRowQuantile:P0} of rows)", b, shipped, reference,
             Math.Max(BundleVerifier.ChainTolerance, BundleVerifier.ChainRoundingFactor * torchRounding), torchRounding,
-            RowQuantile(shipped, referenceValues, nz, BundleVerifier.ChainRowQuantile));
+            BundleVerifier.RowQuantile(shipped, referenceValues, nz, BundleVerifier.ChainRowQuantile));
     }
 
     private static List<float[]> Run(TextBundle bundle, string role, int batch, (string Name, float[] Data, long[] Dims)[] floats,
@@ -250,33 +250,6 @@ public static class TextBundleVerifier
         }
     }
 
-    private static void Check(List<ParityCheck> checks, string graph, string quantity, int batch, float[] onnx, Tensor torchValue, double tolerance, double? torchFloat32 = null, double? error = null)
-    {
-        float[] expected = Floats(torchValue);
-        if (onnx.Length != expected.Length)
-            throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} has {onnx.Length} values, TorchSharp {expected.Length}");
-        int bad = Array.FindIndex(onnx, x => !float.IsFinite(x));
-        if (bad >= 0) throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} is not finite at index {bad}");
-        var check = new ParityCheck(graph, quantity, batch, error ?? MedianTiming.MaxRelativeDifference(onnx, expected), tolerance, torchFloat32);
-        checks.Add(check);
-        if (!(check.RelativeError <= tolerance))
-            throw new BundleVerificationException($"{graph}: {quantity} at batch {batch} differs from TorchSharp by relative error {check.RelativeError:E2} (limit {tolerance:E0})");
-    }
-
-    /// <summary>The <paramref name="quantile"/> over rows of max_j |a_rj - b_rj| / max |b|.</summary>
-    private static double RowQuantile(float[] actual, float[] expected, int width, double quantile)
-    {
-        double scale = 1e-30;
-        foreach (var x in expected) scale = Math.Max(scale, Math.Abs((double)x));
-        var rows = new double[actual.Length / width];
-        for (int r = 0; r < rows.Length; r++)
-            for (int j = 0; j < width; j++)
-                rows[r] = Math.Max(rows[r], Math.Abs((double)actual[r * width + j] - expected[r * width + j]) / scale);
-        Array.Sort(rows);
-        return rows[Math.Min(rows.Length - 1, (int)Math.Ceiling(quantile * rows.Length) - 1)];
-    }
-
     private static long[] Longs(float[] values) => [.. values.Select(x => (long)x)];
 
-    private static float[] Floats(Tensor t) => t.numel() == 0 ? [] : t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
 }

@@ -15,7 +15,6 @@ namespace LatentEbm.Inference.Sampling;
 /// <param name="domain">What the draws feed.</param>
 public struct GaussianStream(long seed, ulong stream, NoiseDomain domain)
 {
-    private const double Unit53 = 1.0 / (1UL << 53);
     private uint block;
     private double spare;
     private bool hasSpare;
@@ -26,9 +25,8 @@ public struct GaussianStream(long seed, ulong stream, NoiseDomain domain)
     {
         if (hasSpare) { hasSpare = false; return spare; }
         if (block == uint.MaxValue) throw new InvalidOperationException("a Gaussian stream holds 2^33 draws; this one is spent");
-        var (x0, x1, x2, x3) = Philox4x32.Block(block++, (uint)stream, (uint)(stream >> 32), (uint)domain, (uint)seed, (uint)((ulong)seed >> 32));
-        double u1 = 1.0 - ((((ulong)x0 << 32) | x1) >> 11) * Unit53; // (0, 1]: the logarithm stays finite
-        double u2 = ((((ulong)x2 << 32) | x3) >> 11) * Unit53;        // [0, 1)
+        var (u0, u2) = Philox4x32.Uniforms(block++, stream, domain, seed);
+        double u1 = 1.0 - u0; // (0, 1]: the logarithm stays finite
         double radius = Math.Sqrt(-2.0 * Math.Log(u1)), angle = 2.0 * Math.PI * u2;
         spare = radius * Math.Sin(angle);
         hasSpare = true;

@@ -24,4 +24,16 @@ public static class Philox4x32
         }
         return (c0, c1, c2, c3);
     }
+
+    /// <summary>
+    /// Block <paramref name="block"/> of the stream (seed, stream, domain) as two 53-bit uniforms in [0, 1): the counter is
+    /// (block, stream low, stream high, domain) and the key the seed's two halves (the layout of <see cref="GaussianStream"/>
+    /// and <see cref="UniformStream"/>).
+    /// </summary>
+    internal static (double U0, double U1) Uniforms(uint block, ulong stream, NoiseDomain domain, long seed)
+    {
+        const double unit53 = 1.0 / (1UL << 53);
+        var (x0, x1, x2, x3) = Block(block, (uint)stream, (uint)(stream >> 32), (uint)domain, (uint)seed, (uint)((ulong)seed >> 32));
+        return (((((ulong)x0 << 32) | x1) >> 11) * unit53, ((((ulong)x2 << 32) | x3) >> 11) * unit53);
+    }
 }

@@ -11,7 +11,6 @@ namespace LatentEbm.Inference.Sampling;
 /// <param name="domain">What the draws feed.</param>
 public struct UniformStream(long seed, ulong stream, NoiseDomain domain)
 {
-    private const double Unit53 = 1.0 / (1UL << 53);
     private uint block;
     private double spare;
     private bool hasSpare;
@@ -22,10 +21,9 @@ public struct UniformStream(long seed, ulong stream, NoiseDomain domain)
     {
         if (hasSpare) { hasSpare = false; return spare; }
         if (block == uint.MaxValue) throw new InvalidOperationException("a uniform stream holds 2^33 draws; this one is spent");
-        var (x0, x1, x2, x3) = Philox4x32.Block(block++, (uint)stream, (uint)(stream >> 32), (uint)domain, (uint)seed, (uint)((ulong)seed >> 32));
-        spare = ((((ulong)x2 << 32) | x3) >> 11) * Unit53;
+        (double first, spare) = Philox4x32.Uniforms(block++, stream, domain, seed);
         hasSpare = true;
-        return ((((ulong)x0 << 32) | x1) >> 11) * Unit53;
+        return first;
     }
 
     /// <summary>Fills <paramref name="destination"/> with the next draws as float32, each below 1 (a float32 rounding up to 1 is clamped to the largest float below 1).</summary>

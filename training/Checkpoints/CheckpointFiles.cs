@@ -16,6 +16,45 @@ internal static class CheckpointFiles
         stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>Writes an optimiser's state dictionary as the file <paramref name="name"/> in <paramref name="folder"/>.</summary>
+    public static void WriteOptimizer(string folder, string name, TorchSharp.Modules.OptimizerHelper optimizer) =>
+        Write(folder, name, s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
+
+    /// <summary>Writes a generator's state as the file <c>noise.state</c> in <paramref name="folder"/>.</summary>
+    public static void WriteGeneratorState(string folder, TorchSharp.torch.Generator rng)
+    {
+        using var state = rng.get_state();
+        byte[] bytes = state.data<byte>().ToArray();
+        Write(folder, "noise.state", s => s.Write(bytes));
+    }
+
+    /// <summary>
+    /// Writes checkpoint <c>epoch-NNNN</c> under <paramref name="folder"/> atomically: <paramref name="writeFiles"/> fills a
+    /// fresh temporary folder (temporary folders left by a kill mid-write are removed first), which is then moved into place;
+    /// on failure it is removed and earlier checkpoints are untouched. Then only the newest <paramref name="keep"/> checkpoints stay.
+    /// </summary>
+    /// <returns>The checkpoint folder.</returns>
+    public static string SaveEpoch(string folder, int epoch, string manifest, int keep, Action<string> writeFiles)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var stale in Directory.GetDirectories(folder, ".tmp-*")) Directory.Delete(stale, recursive: true);
+        string final = Path.Combine(folder, $"epoch-{epoch:D4}");
+        string temp = Path.Combine(folder, $".tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            writeFiles(temp);
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(temp, final);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+        foreach (var old in EpochFolders(folder, manifest).SkipLast(keep)) Directory.Delete(old, recursive: true);
+        return final;
+    }
+
     /// <summary>Lower-case hex SHA-256 of a file.</summary>
     public static string Sha256(string path)
     {

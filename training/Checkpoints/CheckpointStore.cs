@@ -30,39 +30,22 @@ public sealed class CheckpointStore(string runFolder)
     /// <exception cref="IOException">The disk failed; earlier checkpoints are untouched.</exception>
     public string Save(Trainer trainer, IReadOnlyList<EpochMetrics> history, int keep)
     {
-        Directory.CreateDirectory(Folder);
-        foreach (var stale in Directory.GetDirectories(Folder, ".tmp-*")) Directory.Delete(stale, recursive: true); // left by a kill mid-write
-        string final = Path.Combine(Folder, $"epoch-{trainer.EpochsCompleted:D4}");
-        string temp = Path.Combine(Folder, $".tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        return CheckpointFiles.SaveEpoch(Folder, trainer.EpochsCompleted, Manifest, keep, temp =>
         {
             CheckpointFiles.Write(temp, "prior.weights", s => trainer.Prior.save(s));
             CheckpointFiles.Write(temp, "generator.weights", s => trainer.Generator.save(s));
-            CheckpointFiles.Write(temp, "prior.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.PriorOptimizer.save_state_dict(w); });
-            CheckpointFiles.Write(temp, "generator.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.GeneratorOptimizer.save_state_dict(w); });
+            CheckpointFiles.WriteOptimizer(temp, "prior.adam", trainer.PriorOptimizer);
+            CheckpointFiles.WriteOptimizer(temp, "generator.adam", trainer.GeneratorOptimizer);
             if (trainer.Encoder is not null)
             {
                 CheckpointFiles.Write(temp, "encoder.weights", s => trainer.Encoder.save(s));
-                CheckpointFiles.Write(temp, "encoder.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.EncoderOptimizer!.save_state_dict(w); });
+                CheckpointFiles.WriteOptimizer(temp, "encoder.adam", trainer.EncoderOptimizer!);
             }
-            using (var state = trainer.Rng.get_state())
-            {
-                byte[] bytes = state.data<byte>().ToArray();
-                CheckpointFiles.Write(temp, "noise.state", s => s.Write(bytes));
-            }
+            CheckpointFiles.WriteGeneratorState(temp, trainer.Rng);
             var manifest = new CheckpointManifest(FormatVersion, trainer.EpochsCompleted, trainer.Config, [.. history],
                 Files(trainer.Config).ToDictionary(f => f, f => CheckpointFiles.Sha256(Path.Combine(temp, f))));
             CheckpointFiles.Write(temp, Manifest, s => JsonSerializer.Serialize(s, manifest, TrainingConfig.JsonOptions));
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(temp, final);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
-        foreach (var old in List().SkipLast(keep)) Directory.Delete(old, recursive: true);
-        return final;
+        });
     }
 
     /// <summary>

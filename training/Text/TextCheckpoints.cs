@@ -33,35 +33,17 @@ public sealed class TextCheckpoints(string runFolder)
     /// <summary>Saves the trainer after epoch <see cref="TextTrainer.EpochsCompleted"/>, then keeps the newest <paramref name="keep"/>.</summary>
     public string Save(TextTrainer trainer, string shapeKey, IReadOnlyList<TextEpochMetrics> history, int keep)
     {
-        Directory.CreateDirectory(Folder);
-        foreach (var stale in Directory.GetDirectories(Folder, ".tmp-*")) Directory.Delete(stale, recursive: true);
-        string final = Path.Combine(Folder, $"epoch-{trainer.EpochsCompleted:D4}");
-        string temp = Path.Combine(Folder, $".tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        return CheckpointFiles.SaveEpoch(Folder, trainer.EpochsCompleted, Manifest, keep, temp =>
         {
             CheckpointFiles.Write(temp, "decoder.weights", s => trainer.Model.Decoder.save(s));
             CheckpointFiles.Write(temp, "prior.weights", s => trainer.Model.Prior.save(s));
-            CheckpointFiles.Write(temp, "decoder.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); trainer.DecoderOptimizer.save_state_dict(w); });
-            if (trainer.PriorOptimizer is { } priorOptimizer)
-                CheckpointFiles.Write(temp, "prior.adam", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); priorOptimizer.save_state_dict(w); });
-            using (var state = trainer.Rng.get_state())
-            {
-                byte[] bytes = state.data<byte>().ToArray();
-                CheckpointFiles.Write(temp, "noise.state", s => s.Write(bytes));
-            }
+            CheckpointFiles.WriteOptimizer(temp, "decoder.adam", trainer.DecoderOptimizer);
+            if (trainer.PriorOptimizer is { } priorOptimizer) CheckpointFiles.WriteOptimizer(temp, "prior.adam", priorOptimizer);
+            CheckpointFiles.WriteGeneratorState(temp, trainer.Rng);
             var manifest = new TextCheckpointManifest(FormatVersion, trainer.EpochsCompleted, shapeKey, [.. history],
                 Files(trainer.Settings.GaussianPrior).ToDictionary(f => f, f => CheckpointFiles.Sha256(Path.Combine(temp, f))));
             CheckpointFiles.Write(temp, Manifest, s => JsonSerializer.Serialize(s, manifest, TrainingConfig.JsonOptions));
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(temp, final);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
-        foreach (var old in List().SkipLast(keep)) Directory.Delete(old, recursive: true);
-        return final;
+        });
     }
 
     /// <summary>Complete checkpoint folders, oldest first.</summary>

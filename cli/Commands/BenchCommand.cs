@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), LatentsBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ReplicaBenchCommand.Create(), LatentsBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
         return bench;
     }
 
@@ -272,7 +272,8 @@ internal static class BenchCommand
     }
 
     /// <summary>A bundle's manifest and the test split of the dataset it was trained on (MNIST for the default bundle, CIFAR-10 for models/cifar10-conv).</summary>
-    private static (LatentEbm.Inference.Bundles.BundleManifest Manifest, LatentEbm.Data.Datasets.LabeledImages Test) BundleTestImages(string bundle, string dataDir)
+    /// <summary>The manifest of <paramref name="bundle"/> and the test split of its dataset.</summary>
+    internal static (LatentEbm.Inference.Bundles.BundleManifest Manifest, LatentEbm.Data.Datasets.LabeledImages Test) BundleTestImages(string bundle, string dataDir)
     {
         var manifest = LatentEbm.Inference.Bundles.ModelBundle.ReadManifest(bundle);
         return (manifest, LatentEbm.Data.Sources.ImageSources.Open(manifest.Training.Dataset, dataDir).Load(LatentEbm.Data.Sources.DataSplit.Test));
@@ -351,49 +352,83 @@ internal static class BenchCommand
         var model = new Option<string>("--model") { Description = "Model id to drive", DefaultValueFactory = _ => "mnist-digit4" };
         var dataDir = new Option<string>("--data-dir") { Description = "Datasets folder (test images of the model's dataset are sent)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LATENT_EBM_DATA") ?? ".cache/data" };
         var perClient = new Option<int>("--requests-per-client") { Description = "Requests each client sends per level", DefaultValueFactory = _ => 8 };
+        var minRequests = new Option<int>("--min-requests") { Description = "Requests per level at least (few clients then send more each)", DefaultValueFactory = _ => 64 };
+        var soakRequests = new Option<int>("--soak-requests") { Description = "Requests of the memory soak (0: no soak)", DefaultValueFactory = _ => 10_000 };
+        var soakClients = new Option<int>("--soak-clients") { Description = "Clients of the memory soak", DefaultValueFactory = _ => 8 };
+        var note = new Option<string?>("--note") { Description = "A sentence about the conditions of the run, written into the section (e.g. other jobs on the machine)" };
         var report = new Option<string?>("--report") { Description = "Also write the table as a Markdown section of this file" };
-        var command = new Command("serve", "Start the service on loopback and drive it at concurrency 1, 8 and 32, with micro-batching off and on: requests per second, p50 and p99 latency.")
+        var command = new Command("serve", "Start the service on loopback and drive it at 1, 8, 32 and 128 clients, with micro-batching off and on: requests per second, p50 and p99 latency; then a soak: the resident memory of a service process (a child process) before and after --soak-requests light requests.")
         {
-            models, model, dataDir, perClient, report,
+            models, model, dataDir, perClient, minRequests, soakRequests, soakClients, note, report,
         };
         command.SetAction(async parse =>
         {
             var (manifest, test) = BundleTestImages(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(dataDir)!);
             string dataset = manifest.Training.Dataset;
             float[][] images = [.. Enumerable.Range(0, 8).Select(i => test.Image(i).ToArray())];
-            int[] levels = [1, 8, 32];
+            int[] levels = [1, 8, 32, 128];
+            int soakN = parse.GetValue(soakRequests), soakC = parse.GetValue(soakClients);
+            if (parse.GetValue(perClient) < 1 || soakN < 0 || soakC < 1) return Fail("--requests-per-client and --soak-clients must be at least 1, --soak-requests at least 0");
+            string loadBefore = BenchHost.LoadAverage();
             var options = new LatentEbm.Server.Hosting.ServerOptions { ModelsFolder = parse.GetValue(models)! };
-            var results = await LatentEbm.Server.Benchmarks.ServeBenchmark.Run(options, parse.GetValue(model)!, images, levels, parse.GetValue(perClient));
+            var results = await LatentEbm.Server.Benchmarks.ServeBenchmark.Run(options, parse.GetValue(model)!, images, levels, parse.GetValue(perClient), parse.GetValue(minRequests));
+            double peakInProcess = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+            LatentEbm.Server.Benchmarks.SoakResult? soak = null;
+            if (soakN > 0)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[grey]soak: {soakN} requests from {soakC} clients to a service child process[/]");
+                try
+                {
+                    soak = await LatentEbm.Server.Benchmarks.ServeBenchmark.Soak(BenchHost.ServeCommand(), parse.GetValue(models)!, parse.GetValue(model)!, images[0], soakN, soakC, warmup: 200);
+                }
+                catch (InvalidOperationException e)
+                {
+                    return Fail(e.Message);
+                }
+            }
+            string I(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
+            string commandLine = $"./latent-ebm bench serve --requests-per-client {parse.GetValue(perClient)} --min-requests {parse.GetValue(minRequests)} --soak-requests {soakN} --soak-clients {soakC}" +
+                (parse.GetValue(report) is string r ? $" --report {r}" : "");
             var table = new Table().AddColumns("endpoint", "micro-batching", "clients", "requests", "req/s", "p50 ms", "p99 ms");
             var md = new StringBuilder()
                 .AppendLine($"## HTTP service: {parse.GetValue(model)}, samples (16 decoded) and scores (8 {dataset} test images)")
                 .AppendLine()
-                .AppendLine($"Command: `./latent-ebm bench serve --requests-per-client {parse.GetValue(perClient)}`; {Environment.ProcessorCount}-core machine, CPU provider, loopback, {DateTime.UtcNow:yyyy-MM-dd}; batching waits {options.BatchWaitMilliseconds} ms.")
+                .AppendLine($"Command: `{commandLine}`{(parse.GetValue(note) is null ? "" : " with `--note` (the sentence that ends this paragraph)")}; {BenchHost.Cpu()}, CPU provider, loopback, {DateTime.UtcNow:yyyy-MM-dd}; batching waits {I(options.BatchWaitMilliseconds, "F0")} ms when on; " +
+                    $"the service runs in the benchmark process (closed-loop clients: each sends its next request when the last is answered), queue limit raised so that no request is refused; " +
+                    $"each level sends {parse.GetValue(perClient)} requests per client and at least {parse.GetValue(minRequests)} in all; 1-minute load average {loadBefore} at the start, {BenchHost.LoadAverage()} at the end." +
+                    (parse.GetValue(note) is string text ? " " + text : ""))
                 .AppendLine()
                 .AppendLine("| endpoint | micro-batching | clients | requests | req/s | p50 ms | p99 ms |")
                 .AppendLine("|---|---|---|---|---|---|---|");
-            foreach (var r in results)
+            foreach (var res in results)
             {
-                string[] cells = [r.Endpoint, r.Batching ? "on" : "off", r.Concurrency.ToString(), r.Requests.ToString(),
-                    r.RequestsPerSecond.ToString("F1", CultureInfo.InvariantCulture), r.P50Ms.ToString("F1", CultureInfo.InvariantCulture), r.P99Ms.ToString("F1", CultureInfo.InvariantCulture)];
+                string[] cells = [res.Endpoint, res.Batching ? "on" : "off", res.Concurrency.ToString(CultureInfo.InvariantCulture), res.Requests.ToString(CultureInfo.InvariantCulture),
+                    I(res.RequestsPerSecond), I(res.P50Ms), I(res.P99Ms)];
                 table.AddRow(cells);
                 md.AppendLine($"| {string.Join(" | ", cells)} |");
             }
             foreach (var endpoint in new[] { "samples", "scores" })
-            {
-                double off = results.Single(r => r.Endpoint == endpoint && !r.Batching && r.Concurrency == 32).RequestsPerSecond;
-                double on = results.Single(r => r.Endpoint == endpoint && r.Batching && r.Concurrency == 32).RequestsPerSecond;
-                md.AppendLine().Append($"Micro-batching at 32 clients, {endpoint}: {on / off:F2}x the throughput without it.");
-            }
-            md.AppendLine().AppendLine().Append($"Peak resident memory of the benchmark process (service, its sessions and the load-generating clients): {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB.");
+                foreach (int level in levels.Where(l => l >= 32))
+                {
+                    double off = results.Single(x => x.Endpoint == endpoint && !x.Batching && x.Concurrency == level).RequestsPerSecond;
+                    double on = results.Single(x => x.Endpoint == endpoint && x.Batching && x.Concurrency == level).RequestsPerSecond;
+                    md.AppendLine().Append($"Micro-batching at {level} clients, {endpoint}: {on / off:F2}x the throughput without it.");
+                }
+            md.AppendLine().AppendLine().Append($"Peak resident memory of the benchmark process (service, its sessions and the load-generating clients): {peakInProcess:F0} MiB.");
+            if (soak is { } s)
+                md.AppendLine().AppendLine().Append(
+                    $"**Soak** (resident memory of the service process alone: a child process `latent-ebm serve --models {parse.GetValue(models)}` with its default options, read from `/proc/PID/status`): " +
+                    $"{s.Requests:N0} requests from {s.Clients} clients, alternating one decoded prior sample and the score of one image, in {I(s.Seconds)} s ({I(s.Requests / s.Seconds, "F0")} req/s), {s.Failed} failed. " +
+                    $"VmRSS {I(s.ReadyMiB, "F0")} MiB when ready, **{I(s.WarmMiB, "F0")} MiB after {s.Warmup} warm-up requests, {I(s.AfterMiB, "F0")} MiB after the {s.Requests:N0}: {(s.AfterMiB - s.WarmMiB >= 0 ? "+" : "")}{I(s.AfterMiB - s.WarmMiB)} MiB** " +
+                    $"({I((s.AfterMiB - s.WarmMiB) * 1.048576)} MB: {(Math.Abs(s.AfterMiB - s.WarmMiB) * 1.048576 <= 50 ? "within" : "**outside**")} the 50 MB target); peak (VmHWM) {I(s.PeakMiB, "F0")} MiB.");
             AnsiConsole.Write(table);
-            AnsiConsole.WriteLine(md.ToString().Split('\n').Last(l => l.Length > 0));
+            AnsiConsole.WriteLine(md.ToString());
             if (parse.GetValue(report) is string path)
             {
                 MarkdownSections.Replace(path, dataset == "mnist" ? "serve" : $"serve-{dataset}", md.ToString());
                 AnsiConsole.MarkupLineInterpolated($"Written to {path}");
             }
-            return 0;
+            return soak is { Failed: > 0 } ? 1 : 0;
         });
         return command;
     }

@@ -91,6 +91,17 @@ public sealed class ChildProcess : IAsyncDisposable
         static double Kib(string line) => double.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// CPU time the process has used so far (user + system, all its threads), in seconds, from <c>/proc/PID/stat</c>
+    /// (fields 14 and 15, in clock ticks of 1/100 s: USER_HZ is 100 on Linux).
+    /// </summary>
+    public double CpuSeconds()
+    {
+        string stat = File.ReadAllText($"/proc/{Pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": field 3 is fields[0]
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

@@ -29,7 +29,13 @@ public sealed record ReplicaSettings(IReadOnlyList<string> ServeCommand, string 
 public sealed record SameSeedCheck(string Endpoint, int Seed, int Answers, int Bytes, string Sha256, bool Identical, bool OtherSeedDiffers, int ProxyUpstreams);
 
 /// <summary>One throughput level through the proxy.</summary>
-public sealed record ScalingResult(string Endpoint, int Replicas, int Clients, LoadOutcome Load);
+/// <param name="Endpoint">samples or scores.</param>
+/// <param name="Replicas">Replicas behind nginx.</param>
+/// <param name="Clients">Clients at once.</param>
+/// <param name="Load">What the clients got.</param>
+/// <param name="CpuMsPerRequest">CPU time (user + system) the replicas used during the load, per request, in ms: the work a request
+/// costs, whatever share of the cores the replicas got from other processes.</param>
+public sealed record ScalingResult(string Endpoint, int Replicas, int Clients, LoadOutcome Load, double CpuMsPerRequest);
 
 /// <summary>The load during which one replica was killed.</summary>
 /// <param name="KilledAfter">Requests finished when SIGKILL was sent.</param>
@@ -93,20 +99,28 @@ public static class ReplicaBenchmark
                 }
             }
 
-            // (c) throughput through the proxy: the first replica alone, then all of them (same processes, same run).
+            // (c) throughput through the proxy: the first replica alone against all of them (same processes, same run), each level
+            // measured with one replica and then with all, back to back, so that both see the same conditions on the machine.
             var scaling = new List<ScalingResult>();
-            foreach (int count in new[] { 1, s.Replicas })
+            await using (var proxyOne = await NginxProxy.Start(s.Nginx, s.Template, ports[..1]))
+            await using (var proxyAll = await NginxProxy.Start(s.Nginx, s.Template, ports))
             {
-                await using var proxy = await NginxProxy.Start(s.Nginx, s.Template, ports[..count]);
                 foreach (var endpoint in new[] { "samples", "scores" })
                 {
-                    for (int i = 0; i < 2 * count; i++) await LoadDriver.Answer(proxy.Client, Request(endpoint, i)); // warm-up of each replica's batcher
-                    foreach (int clients in levels)
+                    for (int i = 0; i < 2 * s.Replicas; i++) // warm-up of each replica's batcher
                     {
-                        progress?.Invoke($"throughput: {count} replica(s), {endpoint}, {clients} clients");
-                        var load = await LoadDriver.Run(proxy.Client, clients, s.RequestsPerClient, i => Request(endpoint, i));
-                        scaling.Add(new ScalingResult(endpoint, count, clients, load));
+                        await LoadDriver.Answer(proxyOne.Client, Request(endpoint, i));
+                        await LoadDriver.Answer(proxyAll.Client, Request(endpoint, i));
                     }
+                    foreach (int clients in levels)
+                        foreach (var (count, proxy) in new[] { (1, proxyOne), (s.Replicas, proxyAll) })
+                        {
+                            progress?.Invoke($"throughput: {count} replica(s), {endpoint}, {clients} clients");
+                            double cpu = replicas.Sum(r => r.Process.CpuSeconds());
+                            var load = await LoadDriver.Run(proxy.Client, clients, s.RequestsPerClient, i => Request(endpoint, i));
+                            cpu = replicas.Sum(r => r.Process.CpuSeconds()) - cpu;
+                            scaling.Add(new ScalingResult(endpoint, count, clients, load, 1000 * cpu / load.Requests));
+                        }
                 }
             }
 

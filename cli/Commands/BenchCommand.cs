@@ -363,7 +363,16 @@ internal static class BenchCommand
         };
         command.SetAction(async parse =>
         {
-            var (manifest, test) = BundleTestImages(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(dataDir)!);
+            LatentEbm.Inference.Bundles.BundleManifest manifest;
+            LatentEbm.Data.Datasets.LabeledImages test;
+            try
+            {
+                (manifest, test) = BundleTestImages(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(dataDir)!);
+            }
+            catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException)
+            {
+                return Fail(e.Message);
+            }
             string dataset = manifest.Training.Dataset;
             float[][] images = [.. Enumerable.Range(0, 8).Select(i => test.Image(i).ToArray())];
             int[] levels = [1, 8, 32, 128];

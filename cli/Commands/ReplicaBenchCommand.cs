@@ -36,7 +36,16 @@ internal static class ReplicaBenchCommand
             int n = parse.GetValue(replicas), kills = parse.GetValue(killRequests);
             if (n < 2) return Fail("--replicas must be at least 2");
             if (kills < 16 || kills % 16 != 0) return Fail("--kill-requests must be a positive multiple of 16");
-            var (manifest, test) = BenchCommand.BundleTestImages(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(dataDir)!);
+            LatentEbm.Inference.Bundles.BundleManifest manifest;
+            LatentEbm.Data.Datasets.LabeledImages test;
+            try
+            {
+                (manifest, test) = BenchCommand.BundleTestImages(Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(dataDir)!);
+            }
+            catch (Exception e) when (e is IOException or LatentEbm.Inference.Bundles.BundleException)
+            {
+                return Fail(e.Message);
+            }
             float[][] images = [.. Enumerable.Range(0, 8).Select(i => test.Image(i).ToArray())];
             string loadBefore = BenchHost.LoadAverage();
             ReplicaReport result;
@@ -94,44 +103,49 @@ internal static class ReplicaBenchCommand
             .AppendLine()
             .AppendLine($"**Throughput, one replica against {n}** (through nginx in both cases; the same processes, the other replica idle in the one-replica case; samples of 16 decoded, scores of 8 images):")
             .AppendLine()
-            .AppendLine($"| endpoint | clients | requests | 1 replica req/s | p50 ms | p99 ms | CPU ms / request | cores busy | {n} replicas req/s | p50 ms | p99 ms | CPU ms / request | cores busy | req/s ratio |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine($"| endpoint | clients | requests | 1 replica req/s | p50 ms | p99 ms | CPU ms / request | cores busy | machine idle | {n} replicas req/s | p50 ms | p99 ms | CPU ms / request | cores busy | machine idle | req/s ratio |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var group in r.Scaling.GroupBy(s => (s.Endpoint, s.Clients)))
         {
             var one = group.Single(s => s.Replicas == 1);
             var all = group.Single(s => s.Replicas == n);
-            md.AppendLine($"| {group.Key.Endpoint} | {group.Key.Clients} | {one.Load.Requests} | {F(one.Load.RequestsPerSecond)} | {F(one.Load.P50Ms)} | {F(one.Load.P99Ms)} | {F(one.CpuMsPerRequest)} | {F(Busy(one), "F2")} | " +
-                $"{F(all.Load.RequestsPerSecond)} | {F(all.Load.P50Ms)} | {F(all.Load.P99Ms)} | {F(all.CpuMsPerRequest)} | {F(Busy(all), "F2")} | {F(all.Load.RequestsPerSecond / one.Load.RequestsPerSecond, "F2")}x |");
+            md.AppendLine($"| {group.Key.Endpoint} | {group.Key.Clients} | {one.Load.Requests} | {F(one.Load.RequestsPerSecond)} | {F(one.Load.P50Ms)} | {F(one.Load.P99Ms)} | {F(one.CpuMsPerRequest)} | {F(Busy(one), "F2")} | {F(100 * one.MachineIdle, "F0")} % | " +
+                $"{F(all.Load.RequestsPerSecond)} | {F(all.Load.P50Ms)} | {F(all.Load.P99Ms)} | {F(all.CpuMsPerRequest)} | {F(Busy(all), "F2")} | {F(100 * all.MachineIdle, "F0")} % | {F(all.Load.RequestsPerSecond / one.Load.RequestsPerSecond, "F2")}x |");
         }
-        var ones = r.Scaling.Where(x => x.Replicas == 1).Select(Busy).ToList();
-        var alls = r.Scaling.Where(x => x.Replicas == n).Select(Busy).ToList();
         int cores = Environment.ProcessorCount;
         md.AppendLine()
             .AppendLine("CPU ms / request: user + system CPU time of the replica processes during the level (`/proc/PID/stat`) over its requests: " +
                 "what a request cost the replicas, whatever share of the cores other processes took (unlike req/s); it includes ONNX Runtime's spin-waiting " +
                 "for work, so it grows when its threads contend. Cores busy: req/s x CPU ms / request / 1000, " +
-                "the cores the replicas kept busy on average.")
+                "the cores the replicas kept busy on average. Machine idle: the share of all cores' time nobody used during the level (`/proc/stat`).")
             .AppendLine()
             .AppendLine($"Why, on {cores} cores: the replicas share the same {cores} cores, each with ONNX Runtime's default intra-op pool (one thread per core) " +
                 "and one micro-batcher per operation, whose loop runs one batch at a time. A batch is a Langevin chain of small matrix products " +
                 "(a few rows of nz against 200-wide layers, one step after another inside a Loop node, then the decoder), which the intra-op pool splits poorly, " +
                 "so one replica can leave a core idle; a second replica runs a second batch at the same time and can put that core to work. It cannot make a " +
-                "request cheaper (the CPU ms per request stay the same or grow, with twice the threads taking turns on the cores), it cannot go past the core count, " +
-                "and it does nothing for a lone client's latency. " + Measured(ones, alls, cores, loadBefore, loadAfter) +
+                "request's arithmetic smaller (the CPU ms per request also count ONNX Runtime's spin-waiting, which changes with how the threads contend, so the " +
+                "columns differ by more than the arithmetic), it cannot go past the core count, " +
+                "and it does nothing for a lone client's latency. " + Measured(r.Scaling, n, cores, loadBefore, loadAfter) +
                 " Beyond one machine's cores, replicas scale with cores: one replica per few cores (a cpuset or CPU limit per replica), which is how an orchestrator would place them.");
         return md.ToString().TrimEnd() + "\n";
     }
 
-    /// <summary>What this run's cores-busy columns say: whether the replicas had idle cores to put to work.</summary>
-    private static string Measured(List<double> ones, List<double> alls, int cores, string loadBefore, string loadAfter)
+    /// <summary>What this run's columns say: whether a second replica found idle cores, or took CPU time from other jobs.</summary>
+    private static string Measured(IReadOnlyList<ScalingResult> scaling, int n, int cores, string loadBefore, string loadAfter)
     {
         static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
-        string busy = $"In this run one replica kept {F(ones.Min())} to {F(ones.Max())} cores busy and two kept {F(alls.Min())} to {F(alls.Max())}.";
-        return alls.Average() >= 1.25 * ones.Average()
-            ? busy + " The second replica put otherwise idle cores to work: that, not cheaper requests, is where its gain comes from. Other jobs on the machine " +
-              $"(load average {loadBefore} to {loadAfter}) blur this: Linux shares the cores per runnable thread, so more replica threads also win a larger share from them."
-            : busy + $" The replicas together never had much more than {F(alls.Max())} of the {cores} cores: other jobs held the rest (load average {loadBefore} to {loadAfter}), " +
-              "so there was no idle core for a second replica to use, and the req/s ratios are the noise of that sharing around 1 rather than a property of the service.";
+        static string P(double v) => (100 * v).ToString("F0", CultureInfo.InvariantCulture) + " %";
+        var one = scaling.Where(x => x.Replicas == 1).ToList();
+        var all = scaling.Where(x => x.Replicas == n).ToList();
+        string busy = $"In this run one replica kept {F(one.Min(Busy))} to {F(one.Max(Busy))} cores busy, {n} replicas {F(all.Min(Busy))} to {F(all.Max(Busy))}; " +
+            $"the machine's idle time was {Range(one)} with one replica and {Range(all)} with {n}.";
+        string Range(List<ScalingResult> x) => P(x.Min(y => y.MachineIdle)) == P(x.Max(y => y.MachineIdle))
+            ? P(x[0].MachineIdle) + " in every level" : $"{P(x.Min(y => y.MachineIdle))} to {P(x.Max(y => y.MachineIdle))}";
+        return one.Average(x => x.MachineIdle) >= 0.10
+            ? busy + $" One replica left cores idle, and the second put them to work: that, not cheaper requests, is where its gain comes from."
+            : busy + $" No core was idle even with one replica: other jobs (load average {loadBefore} to {loadAfter}) took whatever the replica left, so the " +
+              "req/s ratios here measure how much CPU time more replica threads win from those jobs (Linux shares the cores per runnable thread), not " +
+              "what a second replica gives on a machine of its own; run the command on a quiet machine for that.";
     }
 
     /// <summary>Cores the replicas kept busy during a level: requests/s times CPU seconds per request.</summary>

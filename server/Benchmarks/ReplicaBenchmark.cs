@@ -34,8 +34,10 @@ public sealed record SameSeedCheck(string Endpoint, int Seed, int Answers, int B
 /// <param name="Clients">Clients at once.</param>
 /// <param name="Load">What the clients got.</param>
 /// <param name="CpuMsPerRequest">CPU time (user + system) the replicas used during the load, per request, in ms: the work a request
-/// costs, whatever share of the cores the replicas got from other processes.</param>
-public sealed record ScalingResult(string Endpoint, int Replicas, int Clients, LoadOutcome Load, double CpuMsPerRequest);
+/// costs, whatever share of the cores the replicas got from other processes (ONNX Runtime's spin-waiting included).</param>
+/// <param name="MachineIdle">Fraction of the machine's CPU time that was idle during the load (<c>/proc/stat</c>, all cores): near 0, every
+/// core was busy, with the replicas or with other processes.</param>
+public sealed record ScalingResult(string Endpoint, int Replicas, int Clients, LoadOutcome Load, double CpuMsPerRequest, double MachineIdle);
 
 /// <summary>The load during which one replica was killed.</summary>
 /// <param name="KilledAfter">Requests finished when SIGKILL was sent.</param>
@@ -117,9 +119,11 @@ public static class ReplicaBenchmark
                         {
                             progress?.Invoke($"throughput: {count} replica(s), {endpoint}, {clients} clients");
                             double cpu = replicas.Sum(r => r.Process.CpuSeconds());
+                            var (idle0, total0) = MachineTicks();
                             var load = await LoadDriver.Run(proxy.Client, clients, s.RequestsPerClient, i => Request(endpoint, i));
+                            var (idle1, total1) = MachineTicks();
                             cpu = replicas.Sum(r => r.Process.CpuSeconds()) - cpu;
-                            scaling.Add(new ScalingResult(endpoint, count, clients, load, 1000 * cpu / load.Requests));
+                            scaling.Add(new ScalingResult(endpoint, count, clients, load, 1000 * cpu / load.Requests, (idle1 - idle0) / (double)Math.Max(1, total1 - total0)));
                         }
                 }
             }
@@ -153,6 +157,13 @@ public static class ReplicaBenchmark
                 await r.DisposeAsync();
             }));
         }
+    }
+
+    /// <summary>Idle (idle + iowait) and total CPU ticks of the whole machine so far, from the first line of <c>/proc/stat</c>.</summary>
+    private static (long Idle, long Total) MachineTicks()
+    {
+        long[] t = [.. File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse)];
+        return (t[3] + t[4], t.Sum());
     }
 
     /// <summary>The quoted <c>$upstream_addr</c> of an access-log line written by <see cref="NginxProxy"/>.</summary>

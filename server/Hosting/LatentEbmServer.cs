@@ -21,6 +21,7 @@ public static class LatentEbmServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddProblemDetails();
+        builder.Services.AddLatentEbmApi(); // the /v1 request reader and the OpenAPI document
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new ServiceMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             () => sp.GetRequiredService<ModelRegistry>().Providers()));
@@ -28,7 +29,11 @@ public static class LatentEbmServer
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("latent-ebm-server")).WithMetrics(m => m
             .AddMeter(ServiceMetrics.MeterName)
             .AddPrometheusExporter(p => p.ScrapeResponseCacheDurationMilliseconds = 0));
-        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            j.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict; // numbers are numbers (also in the OpenAPI schemas)
+        });
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.AddConcurrencyLimiter(ModelEndpoints.ComputePolicy, c =>
@@ -39,9 +44,6 @@ public static class LatentEbmServer
             });
             limiter.OnRejected = async (context, ct) =>
             {
-                var route = context.HttpContext.Request.RouteValues;
-                context.HttpContext.RequestServices.GetRequiredService<ServiceMetrics>().Request(
-                    context.HttpContext.Request.Path.Value?.Split('/')[^1].ToLowerInvariant() ?? "", route["id"]?.ToString() ?? "", StatusCodes.Status429TooManyRequests, 0);
                 context.HttpContext.Response.Headers.RetryAfter = "1";
                 await Results.Problem("the request queue is full; retry after the Retry-After delay", statusCode: StatusCodes.Status429TooManyRequests,
                     title: "too many requests", type: "https://tools.ietf.org/html/rfc6585#section-4").ExecuteAsync(context.HttpContext);
@@ -51,7 +53,8 @@ public static class LatentEbmServer
         var app = builder.Build();
         app.Services.GetRequiredService<ModelRegistry>(); // load (and fail) at start-up, not on the first request
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // An answer with a status and no body (404 for an unknown path, 405 for a wrong method) becomes a problem document, whatever Accept says.
+        app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         if (options.ApiKeyFile is string keyFile)
             app.UseMiddleware<ApiKeyMiddleware>(ApiKeyMiddleware.HashKeyFile(keyFile), options.ProtectMetrics);
         else if (ListenAddresses.BeyondLoopback(options.Urls) is [var open, ..])
@@ -61,7 +64,8 @@ public static class LatentEbmServer
         app.MapMethods("/readyz", ["GET", "HEAD"], (ModelRegistry registry) => registry.Count > 0
             ? Results.Ok(new { status = "ready", models = registry.Count })
             : Results.Problem("no model is loaded", statusCode: StatusCodes.Status503ServiceUnavailable, title: "not ready"));
-        ModelEndpoints.Map(app);
+        app.MapOpenApi("/openapi/v1.json"); // the one document; another name is an ordinary 404
+        app.MapLatentEbmApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("Shutting down: finishing requests in flight"));
         return app;

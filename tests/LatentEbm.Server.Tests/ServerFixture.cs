@@ -15,6 +15,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The fixture's application (its endpoints, its services).</summary>
+    public WebApplication App => app ?? throw new InvalidOperationException("the fixture has not started");
+
     public string ApiKey { get; } = "test-key-" + Guid.NewGuid().ToString("N");
 
     /// <summary>Options of the fixture's server; tests may start others.</summary>

@@ -182,6 +182,11 @@ public class SeedAndNegotiationTests(ServerFixture server) : IClassFixture<Serve
         // A body without a content type is not taken for JSON; a +json type is JSON.
         (response, body) = await Send(HttpMethod.Post, $"{Model}/samples", new ByteArrayContent(Encoding.UTF8.GetBytes("{\"count\": 1}")));
         Problem(response, body, HttpStatusCode.UnsupportedMediaType);
+        // Image files sent to a text model: the 415 names the model's kind.
+        var file = new ByteArrayContent(Encode28());
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        (response, body) = await Send(HttpMethod.Post, $"{Text}/scores", file);
+        Assert.StartsWith("model ptb-text is a text model: send a JSON body", Problem(response, body, HttpStatusCode.UnsupportedMediaType).GetProperty("detail").GetString());
         var vendor = new StringContent("{\"count\": 1, \"seed\": 2}", Encoding.UTF8, "application/vnd.latent-ebm+json");
         (response, body) = await Send(HttpMethod.Post, $"{Model}/samples", vendor);
         Assert.True(response.IsSuccessStatusCode, body);

@@ -64,6 +64,7 @@ public class OpenApiDocumentTests(ServerFixture server) : IClassFixture<ServerFi
             Assert.NotNull(responses[status]!["content"]!["application/problem+json"]);
         var ok = responses["200"]!["content"]!.AsObject();
         Assert.NotNull(ok["image/png"]);
+        Assert.Equal("integer", responses["200"]!["headers"]!["Latent-Ebm-Seed"]!["schema"]!["type"]!.GetValue<string>());
         Assert.Equal(2, ok["application/json"]!["schema"]!["oneOf"]!.AsArray().Count); // image samples or text samples
         Assert.Contains("MaxSamples", samples["description"]!.GetValue<string>());
         Assert.Contains("count 1..256 (MaxSamples)", samples["description"]!.GetValue<string>());

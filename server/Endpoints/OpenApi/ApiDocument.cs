@@ -114,6 +114,7 @@ public static class ApiDocument
         {
             response.Content ??= new Dictionary<string, OpenApiMediaType>();
             response.Content["image/png"] = new OpenApiMediaType { Schema = Binary };
+            SeedHeader(response);
             response.Description = "JSON, or with Accept preferring image/png one PNG grid of the images (8 a row). Header Latent-Ebm-Seed: the seed used.";
         }
         return Task.CompletedTask;
@@ -131,7 +132,19 @@ public static class ApiDocument
             Schema = new OpenApiSchema { OneOf = [image, text], Description = $"{typeof(TImage).Name} for an image model, {typeof(TText).Name} for a text model (GET /v1/models/{{id}} gives the kind)." },
         };
         response.Description ??= "OK. Header Latent-Ebm-Seed: the seed used.";
+        SeedHeader(response);
     };
+
+    /// <summary>The <c>Latent-Ebm-Seed</c> header of a compute route's 200 answer.</summary>
+    private static void SeedHeader(OpenApiResponse response)
+    {
+        response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+        response.Headers[Seeds.Header] = new OpenApiHeader
+        {
+            Description = "The seed the answer used (the request's, or a fresh random one): send it back as seed to reproduce the answer.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
+        };
+    }
 
     /// <summary>Adds <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> when ApiExplorer did not list them (health checks, the Prometheus endpoint).</summary>
     private static void Infrastructure(OpenApiDocument document)

@@ -22,6 +22,7 @@ public static class LatentEbmServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new RequestBodyBudget(options.MaxRequestBytesInFlight));
         builder.Services.AddSingleton(sp => new ServiceMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             () => sp.GetRequiredService<ModelRegistry>().Providers()));
         builder.Services.AddSingleton(sp => ModelRegistry.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LatentEbm.Models"), sp.GetRequiredService<ServiceMetrics>()));
@@ -57,6 +58,7 @@ public static class LatentEbmServer
         else if (ListenAddresses.BeyondLoopback(options.Urls) is [var open, ..])
             app.Logger.LogWarning("Serving without an API key on {Address} (--allow-anonymous): anyone who can reach it may use /v1/*", open);
         app.UseRateLimiter();
+        app.UseMiddleware<RequestBodyBudgetMiddleware>();
         app.MapMethods("/healthz", ["GET", "HEAD"], () => Results.Ok(new { status = "ok" }));
         app.MapMethods("/readyz", ["GET", "HEAD"], (ModelRegistry registry) => registry.Count > 0
             ? Results.Ok(new { status = "ready", models = registry.Count })

@@ -47,6 +47,13 @@ public sealed record ServerOptions
     /// <summary>Requests that may wait; beyond that: 429 with Retry-After.</summary>
     public int QueueLimit { get; init; } = 64;
 
+    /// <summary>
+    /// Budget of request body bytes in flight across all requests (<see cref="RequestBodyBudget"/>): a request reserves its
+    /// Content-Length (a chunked body: <see cref="MaxBodyBytes"/>) while it is handled; over the budget: 503 with Retry-After.
+    /// At least <see cref="MaxBodyBytes"/>. Default 64 MiB.
+    /// </summary>
+    public long MaxRequestBytesInFlight { get; init; } = 64 * 1024 * 1024;
+
     /// <summary>Checks the settings before anything loads or listens.</summary>
     /// <exception cref="ArgumentException">
     /// A malformed address; an address beyond loopback with no <see cref="ApiKeyFile"/> and no
@@ -60,5 +67,7 @@ public sealed record ServerOptions
                 "give --api-key-file, or --allow-anonymous to serve anyone who can reach it");
         if (ProtectMetrics && ApiKeyFile is null)
             throw new ArgumentException("--protect-metrics needs --api-key-file (the key that /metrics is to check)");
+        if (MaxRequestBytesInFlight < MaxBodyBytes)
+            throw new ArgumentException($"--max-request-bytes-in-flight ({MaxRequestBytesInFlight}) must be at least --max-body-bytes ({MaxBodyBytes}), or a largest body could never be taken");
     }
 }

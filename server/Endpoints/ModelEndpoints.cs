@@ -155,6 +155,11 @@ public static class ModelEndpoints
         {
             return Problems.UnsupportedMediaType(e.Field, e.Message, e.Accepted);
         }
+        catch (ModelBusyException e)
+        {
+            http.Response.Headers.RetryAfter = Hosting.RequestBodyBudgetMiddleware.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Busy(e);
+        }
         catch (TextInputException e)
         {
             return Problems.InvalidSentence(e);

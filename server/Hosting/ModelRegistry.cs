@@ -49,7 +49,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                     continue;
                 }
                 var model = LatentEbmInference.Open(folder, options.Execution, logger);
-                models[Path.GetFileName(folder)] = new ModelBatchers(model, wait, metrics);
+                models[Path.GetFileName(folder)] = new ModelBatchers(name, model, wait, options.MaxQueuedRowsPerModel, metrics);
                 logger.LogInformation("Loaded model {Id} from {Folder} on {Provider}", Path.GetFileName(folder), folder, model.Provider.Provider);
             }
         }

@@ -54,6 +54,13 @@ public sealed record ServerOptions
     /// </summary>
     public long MaxRequestBytesInFlight { get; init; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Budget of rows (images, samples, sentences) queued or running per model: a request whose rows it cannot hold gets 503
+    /// with Retry-After at once rather than waiting in memory. At least the largest request (<see cref="MaxImages"/>,
+    /// <see cref="MaxSamples"/>, <see cref="MaxSentences"/>). Default 4096.
+    /// </summary>
+    public int MaxQueuedRowsPerModel { get; init; } = 4096;
+
     /// <summary>Checks the settings before anything loads or listens.</summary>
     /// <exception cref="ArgumentException">
     /// A malformed address; an address beyond loopback with no <see cref="ApiKeyFile"/> and no
@@ -67,6 +74,9 @@ public sealed record ServerOptions
                 "give --api-key-file, or --allow-anonymous to serve anyone who can reach it");
         if (ProtectMetrics && ApiKeyFile is null)
             throw new ArgumentException("--protect-metrics needs --api-key-file (the key that /metrics is to check)");
+        int largest = Math.Max(MaxImages, Math.Max(MaxSamples, MaxSentences));
+        if (MaxQueuedRowsPerModel < largest)
+            throw new ArgumentException($"--max-queued-rows ({MaxQueuedRowsPerModel}) must be at least the largest request ({largest} rows: --max-images, --max-samples, --max-sentences), or such a request could never be taken");
         if (MaxRequestBytesInFlight < MaxBodyBytes)
             throw new ArgumentException($"--max-request-bytes-in-flight ({MaxRequestBytesInFlight}) must be at least --max-body-bytes ({MaxBodyBytes}), or a largest body could never be taken");
     }

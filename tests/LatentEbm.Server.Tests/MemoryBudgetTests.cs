@@ -69,6 +69,42 @@ public class MemoryBudgetTests
     }
 
     [Fact]
+    public async Task RowsOverTheModelsQueuedRowsAre503WithRetryAfterAndOtherModelsServe()
+    {
+        var options = new ServerFixture().Options() with { MaxQueuedRowsPerModel = 300 };
+        var (app, client) = await ServerFixture.Start(options);
+        await using (app)
+        using (client)
+        {
+            var queued = app.Services.GetRequiredService<ModelRegistry>().Find("mnist-digit4")!.QueuedRows;
+            Assert.Equal(300, queued.Capacity);
+            Assert.True(queued.TryReserve(250)); // rows of requests queued or running on the model
+            var refused = await client.PostAsJsonAsync("/v1/models/mnist-digit4/samples", new { count = 51, seed = 1 });
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+            using (var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+            {
+                Assert.Equal(300, problem.RootElement.GetProperty("limit").GetInt64());
+                Assert.Equal(51, problem.RootElement.GetProperty("rows").GetInt32());
+            }
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/models/mnist-digit4/samples", new { count = 50, seed = 1 })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/models/lebm-digit1/samples", new { count = 200, seed = 1 })).StatusCode);
+            queued.Release(250);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/models/mnist-digit4/samples", new { count = 51, seed = 1 })).StatusCode);
+            Assert.Equal(0, queued.InFlight);
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public void QueuedRowsBelowTheLargestRequestAreRefusedNamingTheOption()
+    {
+        var options = new ServerFixture().Options() with { MaxQueuedRowsPerModel = 255 };
+        var e = Assert.Throws<ArgumentException>(() => LatentEbmServer.Build(options));
+        Assert.Contains("--max-queued-rows", e.Message);
+    }
+
+    [Fact]
     public void ABudgetBelowTheBodyLimitIsRefusedNamingTheOption()
     {
         var options = new ServerFixture().Options() with { MaxBodyBytes = 1024 * 1024, MaxRequestBytesInFlight = 1024 * 1024 - 1 };

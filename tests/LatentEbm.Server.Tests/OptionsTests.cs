@@ -104,12 +104,16 @@ public class OptionsTests
     public async Task AGivenFlagOverridesTheEnvironmentAndAnAbsentOneLeavesIt()
     {
         string models = Valid().ModelsFolder;
-        using (new EnvironmentVariables(("Server__Concurrency", "0"), ("Server__QueueLimit", "-3")))
+        using (new EnvironmentVariables(("Server__Concurrency", "0"), ("Server__QueueLimit", "-3"), ("Server__ApiKeyFile", "/no/such/key")))
         {
             // The environment's concurrency 0 is overridden by the flag; its queue limit, with no flag, is refused.
             var (code, error) = await Invoke("--models", models, "--urls", "http://127.0.0.1:0", "--concurrency", "3");
             Assert.Equal(1, code);
             Assert.Equal("error: Server:QueueLimit (--queue-limit) must be 0..65536, got -3", error.Trim());
+            // A ServerOptions value (tests, benchmarks) is exact: every option, set or not (ApiKeyFile null), hides the environment's.
+            var given = Valid() with { Concurrency = 2 };
+            await using var exact = LatentEbmServer.Build(given);
+            Assert.Equal(given, exact.Services.GetRequiredService<ServerOptions>());
         }
         using (new EnvironmentVariables(("Server__Concurency", "8")))
         {

@@ -97,6 +97,18 @@ public sealed class ModelBatchers : IAsyncDisposable
         }
     }
 
+    /// <summary>Requests, and their rows, waiting in this model's batchers (queued, not yet running).</summary>
+    public (int Requests, int Rows) Queued()
+    {
+        int requests = samples.QueuedRequests, rows = samples.QueuedRows;
+        foreach (var batcher in latents.Values.Concat(reconstructions.Values).Concat(scores.Values))
+        {
+            requests += batcher.QueuedRequests;
+            rows += batcher.QueuedRows;
+        }
+        return (requests, rows);
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

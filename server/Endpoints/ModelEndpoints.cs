@@ -108,36 +108,18 @@ public static class ModelEndpoints
 
     /// <summary>
     /// Common request handling: model lookup (an image model's work, or a text model's; <paramref name="text"/> null = the
-    /// route serves image models only), error mapping (body reading included) to problem+json, metrics.
+    /// route serves image models only), error mapping (body reading included) to problem+json.
     /// </summary>
     private static async Task<IResult> Handle(string endpoint, string id, HttpContext http, ModelRegistry registry,
         Func<ModelBatchers, CancellationToken, Task<IResult>> work, Func<TextLatentEbmInference, CancellationToken, Task<IResult>>? text = null)
     {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var metrics = http.RequestServices.GetRequiredService<ServiceMetrics>();
         var batchers = registry.Find(id);
         var textModel = registry.FindText(id);
-        string model = batchers is null && textModel is null ? "unknown" : id;
         Func<CancellationToken, Task<IResult>>? run = textModel is not null
             ? ct => text is not null ? text(textModel, ct)
                 : Task.FromResult(Problems.Invalid("id", $"model {id} is a text model: /{endpoint} serves image models; a text model serves samples, latents and scores"))
             : batchers is not null ? ct => work(batchers, ct) : null;
-        try
-        {
-            var result = run is null ? Problems.UnknownModel(id) : await HandleUnmeasured(http, run);
-            metrics.Request(endpoint, model, (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, watch.Elapsed.TotalSeconds);
-            return result;
-        }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-        {
-            metrics.Request(endpoint, model, 499, watch.Elapsed.TotalSeconds); // the client hung up
-            throw;
-        }
-        catch
-        {
-            metrics.Request(endpoint, model, StatusCodes.Status500InternalServerError, watch.Elapsed.TotalSeconds);
-            throw;
-        }
+        return run is null ? Problems.UnknownModel(id) : await HandleUnmeasured(http, run);
     }
 
     private static async Task<IResult> HandleUnmeasured(HttpContext http, Func<CancellationToken, Task<IResult>> work)

@@ -95,6 +95,14 @@ public sealed class ModelRegistry : IAsyncDisposable
         models.Select(m => (m.Key, m.Value.Model.Provider.Provider.ToString().ToLowerInvariant()))
             .Concat(textModels.Select(t => (t.Key, t.Value.Provider.Provider.ToString().ToLowerInvariant())));
 
+    /// <summary>(model id, requests, rows) waiting in each image model's micro-batchers (text models are not micro-batched).</summary>
+    public IEnumerable<(string Model, int Requests, int Rows)> Queues() =>
+        models.Select(m =>
+        {
+            var (requests, rows) = m.Value.Queued();
+            return (m.Key, requests, rows);
+        });
+
     /// <summary>Number of loaded models (image and text).</summary>
     public int Count => models.Count + textModels.Count;
 

@@ -100,16 +100,18 @@ public class MemoryBudgetTests
     public void QueuedRowsBelowTheLargestRequestAreRefusedNamingTheOption()
     {
         var options = new ServerFixture().Options() with { MaxQueuedRowsPerModel = 255 };
-        var e = Assert.Throws<ArgumentException>(() => LatentEbmServer.Build(options));
-        Assert.Contains("--max-queued-rows", e.Message);
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => LatentEbmServer.Build(options));
+        Assert.Equal("Server:MaxQueuedRowsPerModel (--max-queued-rows) must be at least the largest request, 256 rows (Server:MaxImages (--max-images), "
+            + "Server:MaxSamples (--max-samples), Server:MaxSentences (--max-sentences)), or such a request could never be taken; got 255", Assert.Single(e.Failures));
     }
 
     [Fact]
     public void ABudgetBelowTheBodyLimitIsRefusedNamingTheOption()
     {
         var options = new ServerFixture().Options() with { MaxBodyBytes = 1024 * 1024, MaxRequestBytesInFlight = 1024 * 1024 - 1 };
-        var e = Assert.Throws<ArgumentException>(() => LatentEbmServer.Build(options));
-        Assert.Contains("--max-request-bytes-in-flight", e.Message);
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => LatentEbmServer.Build(options));
+        Assert.Equal("Server:MaxRequestBytesInFlight (--max-request-bytes-in-flight) must be at least Server:MaxBodyBytes (--max-body-bytes), 1048576, "
+            + "or a largest body could never be taken; got 1048575", Assert.Single(e.Failures));
     }
 
     /// <summary>A JSON body: <c>{"images":</c>, <paramref name="padding"/>, never closed (so invalid once read).</summary>

@@ -77,6 +77,11 @@ public static class ModelEndpoints
         {
             return problem(Problems.NotAcceptable(e.Message, e.Available));
         }
+        catch (Batching.ModelBusyException e)
+        {
+            http.Response.Headers.RetryAfter = Hosting.RequestBodyBudgetMiddleware.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return problem(Problems.Busy(e));
+        }
         catch (TextInputException e)
         {
             return problem(Problems.InvalidSentence(e));

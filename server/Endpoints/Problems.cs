@@ -43,6 +43,11 @@ public static class Problems
         TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "unsupported media type",
             extensions: new Dictionary<string, object?> { ["field"] = field, ["accepted"] = accepted });
 
+    /// <summary>503 for a request whose rows the model's budget of queued rows cannot hold now (the caller sets Retry-After).</summary>
+    public static ProblemHttpResult Busy(Batching.ModelBusyException e) =>
+        TypedResults.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "model busy",
+            extensions: new Dictionary<string, object?> { ["limit"] = e.Limit, ["rows"] = e.Rows });
+
     /// <summary>413 for a body over the limit.</summary>
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem($"the request body is larger than {limit} bytes", statusCode: StatusCodes.Status413PayloadTooLarge, title: "request too large");

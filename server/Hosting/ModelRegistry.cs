@@ -49,7 +49,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                     continue;
                 }
                 var model = LatentEbmInference.Open(folder, options.Execution, logger);
-                models[Path.GetFileName(folder)] = new ModelBatchers(model, wait, metrics);
+                models[Path.GetFileName(folder)] = new ModelBatchers(name, model, wait, options.MaxQueuedRowsPerModel, metrics);
                 logger.LogInformation("Loaded model {Id} from {Folder} on {Provider}", Path.GetFileName(folder), folder, model.Provider.Provider);
             }
         }
@@ -94,6 +94,14 @@ public sealed class ModelRegistry : IAsyncDisposable
     public IEnumerable<(string Model, string Provider)> Providers() =>
         models.Select(m => (m.Key, m.Value.Model.Provider.Provider.ToString().ToLowerInvariant()))
             .Concat(textModels.Select(t => (t.Key, t.Value.Provider.Provider.ToString().ToLowerInvariant())));
+
+    /// <summary>(model id, requests, rows) waiting in each image model's micro-batchers (text models are not micro-batched).</summary>
+    public IEnumerable<(string Model, int Requests, int Rows)> Queues() =>
+        models.Select(m =>
+        {
+            var (requests, rows) = m.Value.Queued();
+            return (m.Key, requests, rows);
+        });
 
     /// <summary>Number of loaded models (image and text).</summary>
     public int Count => models.Count + textModels.Count;

@@ -17,8 +17,6 @@ public sealed class ModelBatchers : IAsyncDisposable
     private readonly Dictionary<PosteriorStartMode, MicroBatcher<ImageRequest, float[]>> reconstructions = [];
     private readonly Dictionary<PosteriorStartMode, MicroBatcher<ImageRequest, float[]>> scores = [];
 
-    private readonly string id;
-
     /// <summary>Starts the batchers of <paramref name="model"/>; <paramref name="wait"/> zero disables batching.</summary>
     /// <param name="id">The model's id, for messages.</param>
     /// <param name="model">The model.</param>
@@ -27,9 +25,8 @@ public sealed class ModelBatchers : IAsyncDisposable
     /// <param name="metrics">Where batches are counted.</param>
     public ModelBatchers(string id, LatentEbmInference model, TimeSpan wait, int maxQueuedRows, ServiceMetrics? metrics = null)
     {
-        this.id = id;
         Model = model;
-        QueuedRows = new Budget(maxQueuedRows);
+        QueuedRows = new QueuedRows(id, maxQueuedRows);
         int priorSteps = model.Manifest.Files.First(f => f.Role == BundleRoles.PriorLangevin).Steps ?? 0;
         samples = new(r =>
         {
@@ -59,43 +56,29 @@ public sealed class ModelBatchers : IAsyncDisposable
     public LatentEbmInference Model { get; }
 
     /// <summary>Rows of the requests queued or running on the model, held to <see cref="ServerOptions.MaxQueuedRowsPerModel"/>.</summary>
-    public Budget QueuedRows { get; }
+    public QueuedRows QueuedRows { get; }
 
     /// <summary>Decoded prior samples.</summary>
     /// <exception cref="ModelBusyException">The model's queued rows cannot take <paramref name="r"/>'s now.</exception>
-    public Task<PriorSample> Samples(SampleRequest r, CancellationToken ct) => Held(r.Count, () => samples.Submit(r, ct));
+    public Task<PriorSample> Samples(SampleRequest r, CancellationToken ct) => QueuedRows.Run(r.Count, () => samples.Submit(r, ct));
 
     /// <summary>Posterior latents, the chain starting as <paramref name="start"/> says (<see cref="LatentEbmInference.ResolveStart"/>).</summary>
     /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> for a model without an encoder.</exception>
     /// <exception cref="ModelBusyException">The model's queued rows cannot take <paramref name="r"/>'s now.</exception>
     public Task<float[]> Latents(ImageRequest r, PosteriorStartMode start, CancellationToken ct) =>
-        Held(r.Count, () => latents[Model.ResolveStart(start)].Submit(r, ct));
+        QueuedRows.Run(r.Count, () => latents[Model.ResolveStart(start)].Submit(r, ct));
 
     /// <summary>Reconstructions, the chain starting as <paramref name="start"/> says.</summary>
     /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> for a model without an encoder.</exception>
     /// <exception cref="ModelBusyException">The model's queued rows cannot take <paramref name="r"/>'s now.</exception>
     public Task<float[]> Reconstructions(ImageRequest r, PosteriorStartMode start, CancellationToken ct) =>
-        Held(r.Count, () => reconstructions[Model.ResolveStart(start)].Submit(r, ct));
+        QueuedRows.Run(r.Count, () => reconstructions[Model.ResolveStart(start)].Submit(r, ct));
 
     /// <summary>Anomaly scores, the chain starting as <paramref name="start"/> says.</summary>
     /// <exception cref="ArgumentException"><see cref="PosteriorStartMode.Encoder"/> for a model without an encoder.</exception>
     /// <exception cref="ModelBusyException">The model's queued rows cannot take <paramref name="r"/>'s now.</exception>
     public Task<float[]> Scores(ImageRequest r, PosteriorStartMode start, CancellationToken ct) =>
-        Held(r.Count, () => scores[Model.ResolveStart(start)].Submit(r, ct));
-
-    /// <summary>Runs <paramref name="submit"/> with <paramref name="rows"/> reserved in <see cref="QueuedRows"/>, or refuses it.</summary>
-    private async Task<T> Held<T>(int rows, Func<Task<T>> submit)
-    {
-        if (!QueuedRows.TryReserve(rows)) throw new ModelBusyException(id, rows, QueuedRows);
-        try
-        {
-            return await submit();
-        }
-        finally
-        {
-            QueuedRows.Release(rows);
-        }
-    }
+        QueuedRows.Run(r.Count, () => scores[Model.ResolveStart(start)].Submit(r, ct));
 
     /// <summary>Requests, and their rows, waiting in this model's batchers (queued, not yet running).</summary>
     public (int Requests, int Rows) Queued()

@@ -1,4 +1,5 @@
 using LatentEbm.Inference.Text;
+using LatentEbm.Server.Batching;
 using LatentEbm.Server.Endpoints.Contracts;
 using LatentEbm.Server.Endpoints.Json;
 using LatentEbm.Server.Hosting;
@@ -42,7 +43,7 @@ public static class TextEndpoints
         if (temperature < 0 || temperature > TextLatentEbmInference.MaxTemperature)
             throw new RequestValidationException("temperature", $"temperature must be {json.Expectation("temperature")}, got {temperature}");
         int seed = Seeds.OrFresh(body.Seed);
-        var samples = await Task.Run(() => model.Sample(count, seed, temperature), ct);
+        var samples = await Rows(http, id).Run(count, () => Task.Run(() => model.Sample(count, seed, temperature), ct));
         Metrics(http).Batch("text_prior", model.Manifest.Model.PriorSteps, count);
         ModelOutputException.ThrowUnlessFinite([.. samples.Select(s => s.Latent)]);
         Seeds.Report(http, seed);
@@ -56,7 +57,7 @@ public static class TextEndpoints
     public static async Task<LatentsResult> Latents(string id, TextLatentEbmInference model, HttpContext http, RequestJson json, ServerOptions options, CancellationToken ct)
     {
         var (sentences, seed, read) = await ReadSentences(id, model, http, json, options, ct);
-        var latents = await Task.Run(() => model.InferLatents(sentences, seed), ct);
+        var latents = await Rows(http, id).Run(sentences.Length, () => Task.Run(() => model.InferLatents(sentences, seed), ct));
         Metrics(http).Batch("text_posterior", model.Manifest.Model.PosteriorSteps, sentences.Length);
         ModelOutputException.ThrowUnlessFinite(latents);
         int nz = model.Nz;
@@ -71,7 +72,7 @@ public static class TextEndpoints
     public static async Task<ScoresResult> Scores(string id, TextLatentEbmInference model, HttpContext http, RequestJson json, ServerOptions options, CancellationToken ct)
     {
         var (sentences, seed, read) = await ReadSentences(id, model, http, json, options, ct);
-        var scores = await Task.Run(() => model.Score(sentences, seed), ct);
+        var scores = await Rows(http, id).Run(sentences.Length, () => Task.Run(() => model.Score(sentences, seed), ct));
         Metrics(http).Batch("text_posterior", model.Manifest.Model.PosteriorSteps, sentences.Length);
         ModelOutputException.ThrowUnlessFinite(scores);
         Seeds.Report(http, seed);
@@ -117,6 +118,9 @@ public static class TextEndpoints
     /// <summary>A field of the image models' bodies sent to a text model: a 400 naming the model's kind.</summary>
     private static RequestValidationException OtherKind(string id, string field, string[] known) =>
         new(field, $"model {id} is a text model: '{field}' is for image models; this endpoint takes {string.Join(", ", known)}");
+
+    /// <summary>The text model's budget of queued rows (<see cref="ServerOptions.MaxQueuedRowsPerModel"/>): over it, 503 with Retry-After.</summary>
+    private static QueuedRows Rows(HttpContext http, string id) => http.RequestServices.GetRequiredService<ModelRegistry>().QueuedRowsOf(id)!;
 
     private static ServiceMetrics Metrics(HttpContext http) => http.RequestServices.GetRequiredService<ServiceMetrics>();
 }

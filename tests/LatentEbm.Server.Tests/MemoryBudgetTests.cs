@@ -92,6 +92,16 @@ public class MemoryBudgetTests
             queued.Release(250);
             Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/models/mnist-digit4/samples", new { count = 51, seed = 1 })).StatusCode);
             Assert.Equal(0, queued.InFlight);
+
+            // A text model has its own budget of sentences.
+            var text = app.Services.GetRequiredService<ModelRegistry>().QueuedRowsOf("ptb-text")!;
+            Assert.True(text.TryReserve(299));
+            var busy = await client.PostAsJsonAsync("/v1/models/ptb-text/scores", new { sentences = new[] { "the company said", "sales rose" }, seed = 1 });
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+            Assert.Equal("1", busy.Headers.GetValues("Retry-After").Single());
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/models/ptb-text/scores", new { sentences = new[] { "sales rose" }, seed = 1 })).StatusCode);
+            text.Release(299);
+            Assert.Equal(0, text.InFlight);
             await app.StopAsync();
         }
     }

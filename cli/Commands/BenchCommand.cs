@@ -51,7 +51,7 @@ internal static class BenchCommand
             }
             return 0;
         });
-        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ReplicaBenchCommand.Create(), LatentsBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
+        var bench = new Command("bench", "Benchmarks (speed targets live here, never in unit tests).") { langevin, TrainingBench(), InferenceBench(), ServeBench(), ReplicaBenchCommand.Create(), LatentsBench(), ProvidersBench(), ConvolutionBenchCommand.Create(), ServeMemoryBenchCommand.Create(), ConvTrainingBench(), MlNetBench() };
         return bench;
     }
 

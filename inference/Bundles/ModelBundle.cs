@@ -1,26 +1,27 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using LatentEbm.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace LatentEbm.Inference.Bundles;
 
 /// <summary>
-/// An opened model bundle: its verified manifest and one ONNX Runtime session per graph, shared by
-/// all callers (sessions are thread-safe for Run; per-call buffers are the caller's).
+/// An opened model bundle: its verified manifest and one ONNX Runtime session per graph (<see cref="OrtGraph"/>), shared
+/// by all callers (sessions are thread-safe for Run; per-call buffers are the caller's).
 /// </summary>
 public sealed class ModelBundle : IDisposable
 {
     /// <summary>The manifest's file name.</summary>
     public const string ManifestFile = "manifest.json";
 
-    private readonly Dictionary<string, InferenceSession> sessions;
+    private readonly Dictionary<string, OrtGraph> graphs;
 
-    private ModelBundle(string folder, BundleManifest manifest, Dictionary<string, InferenceSession> sessions)
+    private ModelBundle(string folder, BundleManifest manifest, Dictionary<string, OrtGraph> graphs)
     {
         Folder = folder;
         Manifest = manifest;
-        this.sessions = sessions;
+        this.graphs = graphs;
     }
 
     /// <summary>The bundle folder.</summary>
@@ -40,34 +41,34 @@ public sealed class ModelBundle : IDisposable
     {
         var manifest = ReadManifest(folder);
         if (manifest.Weights is { } weights) Verify(Path.Combine(folder, weights.File), weights.Sha256);
-        var sessions = new Dictionary<string, InferenceSession>();
+        var graphs = new Dictionary<string, OrtGraph>();
         try
         {
             foreach (var file in manifest.Files)
             {
                 string path = Path.Combine(folder, file.File);
                 Verify(path, file.Sha256);
-                InferenceSession session;
+                OrtGraph graph;
                 try
                 {
                     // Loaded by path: ONNX Runtime resolves the shared external weights next to it.
-                    session = options is null ? new InferenceSession(path) : new InferenceSession(path, options());
+                    graph = OrtGraph.Load(path, options);
                 }
                 catch (OnnxRuntimeException e)
                 {
                     throw new BundleException(path, $"not a loadable ONNX model ({e.Message})", e);
                 }
-                sessions[file.Role] = session;
-                CheckSignature(path, file, manifest, session);
+                graphs[file.Role] = graph;
+                CheckSignature(path, file, manifest, graph.Session);
             }
             foreach (var role in manifest.Model.HasEncoder ? BundleRoles.All : BundleRoles.Required)
-                if (!sessions.ContainsKey(role))
+                if (!graphs.ContainsKey(role))
                     throw new BundleException(Path.Combine(folder, ManifestFile), $"no file for role {role}");
-            return new ModelBundle(folder, manifest, sessions);
+            return new ModelBundle(folder, manifest, graphs);
         }
         catch
         {
-            foreach (var s in sessions.Values) s.Dispose();
+            foreach (var g in graphs.Values) g.Dispose();
             throw;
         }
     }
@@ -142,10 +143,10 @@ public sealed class ModelBundle : IDisposable
 
     /// <summary>The session of <paramref name="role"/> (see <see cref="BundleRoles"/>).</summary>
     /// <exception cref="KeyNotFoundException">Unknown role.</exception>
-    public InferenceSession Session(string role) => sessions[role];
+    public InferenceSession Session(string role) => graphs[role].Session;
 
     /// <summary>Whether the bundle has a graph of <paramref name="role"/> (the <see cref="BundleRoles.Amortised"/> roles are optional).</summary>
-    public bool Has(string role) => sessions.ContainsKey(role);
+    public bool Has(string role) => graphs.ContainsKey(role);
 
     /// <summary>The manifest entry of <paramref name="role"/>.</summary>
     public BundleFile File(string role) => Manifest.Files.First(f => f.Role == role);
@@ -154,29 +155,24 @@ public sealed class ModelBundle : IDisposable
     /// Runs <paramref name="role"/>'s graph on float32 inputs (name, row-major data, dimensions) and
     /// returns every output as (data, dimensions).
     /// </summary>
-    /// <exception cref="BundleException">ONNX Runtime failed running the graph (it loaded and has the right signature, so the file's contents are wrong); the message names the file and says to export the bundle again.</exception>
+    /// <exception cref="KeyNotFoundException">Unknown role.</exception>
+    /// <exception cref="GraphInputException">An input does not fit the graph's signature (name, rank, fixed or batch dimension, value count); it names the input.</exception>
+    /// <exception cref="BundleException">ONNX Runtime failed running the graph on inputs of the right signature (the file loaded and has the right signature, so its contents are wrong); the message names the file and says to export the bundle again.</exception>
     public IReadOnlyDictionary<string, (float[] Data, int[] Dims)> Run(string role, params (string Name, float[] Data, int[] Dims)[] inputs)
     {
-        var values = inputs.Select(i => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<float>(i.Data, i.Dims))).ToList();
-        using var results = RunSession(role, values);
-        return results.ToDictionary(r => r.Name, r =>
-        {
-            var t = r.AsTensor<float>();
-            return (t.ToArray(), t.Dimensions.ToArray());
-        });
-    }
-
-    private IDisposableReadOnlyCollection<DisposableNamedOnnxValue> RunSession(string role, IReadOnlyCollection<NamedOnnxValue> values)
-    {
+        var graph = graphs[role];
+        GraphInput[] values = [.. inputs.Select(i => GraphInput.Float32(i.Name, i.Data, [.. i.Dims.Select(d => (long)d)]))];
+        IReadOnlyDictionary<string, GraphOutput> outputs;
         try
         {
-            return Session(role).Run(values);
+            outputs = graph.Run(values);
         }
         catch (OnnxRuntimeException e)
         {
             throw new BundleException(Path.Combine(Folder, File(role).File),
                 $"ONNX Runtime failed running this graph ({e.Message}); if the message points at the graph, the file loads but its contents are wrong: export the bundle again (latent-ebm export)", e);
         }
+        return outputs.ToDictionary(o => o.Key, o => (o.Value.Floats, o.Value.Dims));
     }
 
     /// <summary>Checks a bundle file against its manifest SHA-256 (image and text bundles alike).</summary>
@@ -216,6 +212,6 @@ public sealed class ModelBundle : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var s in sessions.Values) s.Dispose();
+        foreach (var g in graphs.Values) g.Dispose();
     }
 }

@@ -10,7 +10,10 @@ namespace LatentEbm.Inference.Runtime;
 /// </summary>
 public static class SessionOptionsFactory
 {
-    /// <summary>Decides the provider once (probing CUDA when asked) and returns a factory of matching options.</summary>
+    /// <summary>
+    /// Decides the provider once (probing CUDA when asked) and returns a factory of matching options; each call makes new
+    /// options that the caller disposes once its session is created (<see cref="OrtGraph.Load(string, Func{SessionOptions}?)"/> does).
+    /// </summary>
     /// <exception cref="ExecutionProviderException"><c>cuda</c> was asked for and cannot load, or the device id is negative.</exception>
     public static (Func<SessionOptions> Create, ProviderChoice Choice) For(ExecutionOptions options, ILogger? logger = null)
     {
@@ -39,13 +42,21 @@ public static class SessionOptionsFactory
         var session = new SessionOptions { IntraOpNumThreads = options.IntraOpThreads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (provider == ExecutionProvider.Cuda)
         {
-            using var cuda = new OrtCUDAProviderOptions();
-            cuda.UpdateOptions(new Dictionary<string, string>
+            try
             {
-                ["device_id"] = options.DeviceId.ToString(),
-                ["use_tf32"] = options.AllowTf32 ? "1" : "0",
-            });
-            session.AppendExecutionProvider_CUDA(cuda);
+                using var cuda = new OrtCUDAProviderOptions();
+                cuda.UpdateOptions(new Dictionary<string, string>
+                {
+                    ["device_id"] = options.DeviceId.ToString(),
+                    ["use_tf32"] = options.AllowTf32 ? "1" : "0",
+                });
+                session.AppendExecutionProvider_CUDA(cuda);
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
         }
         return session;
     }

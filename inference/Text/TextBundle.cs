@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -7,18 +8,18 @@ namespace LatentEbm.Inference.Text;
 
 /// <summary>
 /// An opened text model bundle: its checked manifest, its tokenizer over the shipped vocabulary and one ONNX Runtime
-/// session per graph, shared by all callers (sessions are thread-safe for Run; each call's buffers are its own).
+/// session per graph (<see cref="OrtGraph"/>), shared by all callers (sessions are thread-safe for Run; each call's buffers are its own).
 /// </summary>
 public sealed class TextBundle : IDisposable
 {
-    private readonly Dictionary<string, InferenceSession> sessions;
+    private readonly Dictionary<string, OrtGraph> graphs;
 
-    private TextBundle(string folder, TextBundleManifest manifest, TextVocabulary vocabulary, Dictionary<string, InferenceSession> sessions)
+    private TextBundle(string folder, TextBundleManifest manifest, TextVocabulary vocabulary, Dictionary<string, OrtGraph> graphs)
     {
         Folder = folder;
         Manifest = manifest;
         Vocabulary = vocabulary;
-        this.sessions = sessions;
+        this.graphs = graphs;
     }
 
     /// <summary>The bundle folder.</summary>
@@ -47,7 +48,7 @@ public sealed class TextBundle : IDisposable
         var vocabulary = TextVocabulary.Load(vocabularyPath, manifest.Observation.MaxWords);
         if (vocabulary.Count != manifest.Model.VocabularySize)
             throw new BundleException(vocabularyPath, $"holds {vocabulary.Count} tokens; the manifest's model has V = {manifest.Model.VocabularySize}");
-        var sessions = new Dictionary<string, InferenceSession>();
+        var graphs = new Dictionary<string, OrtGraph>();
         try
         {
             foreach (var file in manifest.Files)
@@ -56,19 +57,19 @@ public sealed class TextBundle : IDisposable
                 ModelBundle.Verify(path, file.Sha256);
                 try
                 {
-                    sessions[file.Role] = options is null ? new InferenceSession(path) : new InferenceSession(path, options());
+                    graphs[file.Role] = OrtGraph.Load(path, options);
                 }
                 catch (OnnxRuntimeException e)
                 {
                     throw new BundleException(path, $"not a loadable ONNX model ({e.Message})", e);
                 }
-                CheckSignature(path, file, manifest, sessions[file.Role]);
+                CheckSignature(path, file, manifest, graphs[file.Role].Session);
             }
-            return new TextBundle(folder, manifest, vocabulary, sessions);
+            return new TextBundle(folder, manifest, vocabulary, graphs);
         }
         catch
         {
-            foreach (var s in sessions.Values) s.Dispose();
+            foreach (var g in graphs.Values) g.Dispose();
             throw;
         }
     }
@@ -136,22 +137,24 @@ public sealed class TextBundle : IDisposable
 
     /// <summary>The session of <paramref name="role"/> (<see cref="TextBundleRoles"/>).</summary>
     /// <exception cref="KeyNotFoundException">Unknown role.</exception>
-    public InferenceSession Session(string role) => sessions[role];
+    public InferenceSession Session(string role) => graphs[role].Session;
 
     /// <summary>The manifest entry of <paramref name="role"/>.</summary>
     public TextBundleFile File(string role) => Manifest.Files.First(f => f.Role == role);
 
     /// <summary>
-    /// Runs <paramref name="role"/>'s graph on the given inputs (OrtValues the caller owns) and returns its outputs in the
-    /// order of <paramref name="outputs"/>; the caller disposes the collection.
+    /// Runs <paramref name="role"/>'s graph on <paramref name="inputs"/> (float32 and int64 tensors over the caller's arrays)
+    /// and returns the outputs <paramref name="outputs"/> (all when none are named) by name, copied out.
     /// </summary>
-    /// <exception cref="BundleException">ONNX Runtime failed running the graph; the message names the file.</exception>
-    public IDisposableReadOnlyCollection<OrtValue> Run(string role, IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs, IReadOnlyCollection<string> outputs)
+    /// <exception cref="KeyNotFoundException">Unknown role.</exception>
+    /// <exception cref="GraphInputException">An input does not fit the graph's signature; it names the input.</exception>
+    /// <exception cref="BundleException">ONNX Runtime failed running the graph on inputs of the right signature; the message names the file.</exception>
+    public IReadOnlyDictionary<string, GraphOutput> Run(string role, IReadOnlyList<GraphInput> inputs, params string[] outputs)
     {
+        var graph = graphs[role];
         try
         {
-            using var runOptions = new RunOptions();
-            return Session(role).Run(runOptions, inputNames, inputs, outputs);
+            return graph.Run(inputs, outputs.Length == 0 ? null : outputs);
         }
         catch (OnnxRuntimeException e)
         {
@@ -187,6 +190,6 @@ public sealed class TextBundle : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var s in sessions.Values) s.Dispose();
+        foreach (var g in graphs.Values) g.Dispose();
     }
 }

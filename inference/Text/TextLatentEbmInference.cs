@@ -2,7 +2,6 @@ using LatentEbm.Inference.Bundles;
 using LatentEbm.Inference.Runtime;
 using LatentEbm.Inference.Sampling;
 using Microsoft.Extensions.Logging;
-using Microsoft.ML.OnnxRuntime;
 
 namespace LatentEbm.Inference.Text;
 
@@ -98,32 +97,25 @@ public sealed class TextLatentEbmInference : IDisposable
         float[] z = z0; // K0 = 0: the chain is its start
         if (k > 0)
         {
-            using var zIn = Floats(z0, count, Nz);
-            using var noiseIn = Floats(noise, k, count, Nz);
-            using var s = Floats([(float)Manifest.Model.PriorStepSize]);
-            using var result = bundle.Run(TextBundleRoles.PriorLangevin, ["z", "noise", "step_size"], [zIn, noiseIn, s], ["z_out"]);
-            z = result[0].GetTensorDataAsSpan<float>().ToArray();
+            z = bundle.Run(TextBundleRoles.PriorLangevin,
+                [GraphInput.Float32("z", z0, count, Nz), GraphInput.Float32("noise", noise, k, count, Nz), GraphInput.Float32("step_size", new[] { (float)Manifest.Model.PriorStepSize })],
+                "z_out")["z_out"].Floats;
         }
 
         int length = MaxWords + 1;
         long[] tokens;
-        using (var zIn = Floats(z, count, Nz))
+        var zIn = GraphInput.Float32("z", z, count, Nz);
+        if (temperature == 0)
         {
-            if (temperature == 0)
-            {
-                using var result = bundle.Run(TextBundleRoles.GreedyDecode, ["z"], [zIn], ["tokens"]);
-                tokens = result[0].GetTensorDataAsSpan<long>().ToArray();
-            }
-            else
-            {
-                var uniform = new float[count * length];
-                for (int row = 0; row < count; row++)
-                    new UniformStream(seed, (ulong)(firstStream + row), NoiseDomain.TextDecoding).Fill(uniform.AsSpan(row * length, length));
-                using var u = Floats(uniform, count, length);
-                using var t = Floats([(float)temperature]);
-                using var result = bundle.Run(TextBundleRoles.SampleDecode, ["z", "uniform", "temperature"], [zIn, u, t], ["tokens"]);
-                tokens = result[0].GetTensorDataAsSpan<long>().ToArray();
-            }
+            tokens = bundle.Run(TextBundleRoles.GreedyDecode, [zIn], "tokens")["tokens"].Longs;
+        }
+        else
+        {
+            var uniform = new float[count * length];
+            for (int row = 0; row < count; row++)
+                new UniformStream(seed, (ulong)(firstStream + row), NoiseDomain.TextDecoding).Fill(uniform.AsSpan(row * length, length));
+            tokens = bundle.Run(TextBundleRoles.SampleDecode,
+                [zIn, GraphInput.Float32("uniform", uniform, count, length), GraphInput.Float32("temperature", new[] { (float)temperature })], "tokens")["tokens"].Longs;
         }
         var samples = new TextSample[count];
         for (int row = 0; row < count; row++)
@@ -164,10 +156,8 @@ public sealed class TextLatentEbmInference : IDisposable
     {
         var (z, tokens, width) = Posterior(Tokenize(sentences), seed, firstStream);
         int n = sentences.Count;
-        using var tokensIn = Longs(tokens, n, width);
-        using var zIn = Floats(z, n, Nz);
-        using var result = bundle.Run(TextBundleRoles.AnomalyScore, ["tokens", "z"], [tokensIn, zIn], ["score"]);
-        return (result[0].GetTensorDataAsSpan<float>().ToArray(), z);
+        var scores = bundle.Run(TextBundleRoles.AnomalyScore, [GraphInput.Int64("tokens", tokens, n, width), GraphInput.Float32("z", z, n, Nz)], "score")["score"].Floats;
+        return (scores, z);
     }
 
     private (float[] Z, long[] Tokens, int Width) Posterior(TokenizedSentence[] sentences, int seed, long firstStream)
@@ -183,16 +173,10 @@ public sealed class TextLatentEbmInference : IDisposable
             stream.Fill(z0.AsSpan(row * Nz, Nz), Manifest.Model.Sigma0);
             for (int step = 0; step < k; step++) stream.Fill(noise.AsSpan((step * n + row) * Nz, Nz));
         }
-        using var zIn = Floats(z0, n, Nz);
-        using var tokensIn = Longs(tokens, n, width);
-        using var noiseIn = Floats(noise, k, n, Nz);
-        using var result = bundle.Run(TextBundleRoles.PosteriorLangevin, ["z", "tokens", "noise"], [zIn, tokensIn, noiseIn], ["z_out"]);
-        return (result[0].GetTensorDataAsSpan<float>().ToArray(), tokens, width);
+        var z = bundle.Run(TextBundleRoles.PosteriorLangevin,
+            [GraphInput.Float32("z", z0, n, Nz), GraphInput.Int64("tokens", tokens, n, width), GraphInput.Float32("noise", noise, k, n, Nz)], "z_out")["z_out"].Floats;
+        return (z, tokens, width);
     }
-
-    private static OrtValue Floats(float[] data, params long[] shape) => OrtValue.CreateTensorValueFromMemory(data, shape);
-
-    private static OrtValue Longs(long[] data, params long[] shape) => OrtValue.CreateTensorValueFromMemory(data, shape);
 
     private static void CheckCount(int count, string name)
     {

@@ -19,6 +19,7 @@ public sealed class MicroBatcher<TRequest, TResult> : IAsyncDisposable
     private readonly Channel<Item> queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task loop;
     private int pending;
+    private int pendingRows;
 
     /// <summary>Starts the batching loop.</summary>
     /// <param name="run">Computes a batch; results in request order.</param>
@@ -34,6 +35,12 @@ public sealed class MicroBatcher<TRequest, TResult> : IAsyncDisposable
         loop = wait > TimeSpan.Zero ? Task.Run(Loop) : Task.CompletedTask;
     }
 
+    /// <summary>Requests queued and not yet running (always 0 with a zero wait: each runs at once).</summary>
+    public int QueuedRequests => Volatile.Read(ref pending);
+
+    /// <summary>Rows of the requests queued and not yet running.</summary>
+    public int QueuedRows => Volatile.Read(ref pendingRows);
+
     /// <summary>Queues <paramref name="request"/> and completes with its result.</summary>
     public Task<TResult> Submit(TRequest request, CancellationToken cancellation)
     {
@@ -41,9 +48,11 @@ public sealed class MicroBatcher<TRequest, TResult> : IAsyncDisposable
             return Task.Run(() => { cancellation.ThrowIfCancellationRequested(); return run([request])[0]; }, cancellation);
         var item = new Item(request, rows(request), new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellation);
         Interlocked.Increment(ref pending);
+        Interlocked.Add(ref pendingRows, item.Rows);
         if (!queue.Writer.TryWrite(item))
         {
             Interlocked.Decrement(ref pending);
+            Interlocked.Add(ref pendingRows, -item.Rows);
             throw new InvalidOperationException("the service is shutting down");
         }
         return item.Result.Task.WaitAsync(cancellation);
@@ -83,6 +92,7 @@ public sealed class MicroBatcher<TRequest, TResult> : IAsyncDisposable
     private void Execute(List<Item> batch)
     {
         Interlocked.Add(ref pending, -batch.Count);
+        Interlocked.Add(ref pendingRows, -batch.Sum(i => i.Rows));
         var live = batch.Where(i => !i.Cancellation.IsCancellationRequested).ToList();
         foreach (var gone in batch.Except(live)) gone.Result.TrySetCanceled(gone.Cancellation);
         if (live.Count == 0) return;

@@ -2,7 +2,8 @@ namespace LatentEbm.Server.Benchmarks;
 
 /// <summary>
 /// One service process (<c>latent-ebm serve</c> or <c>latent-ebm-server</c>) on a free loopback port, started as a child
-/// process with today's command-line options only (<c>--models</c>, <c>--urls</c>, <c>--provider</c>).
+/// process (<c>--models</c>, <c>--urls</c>, <c>--provider cpu</c> and any further options), so that benchmarks can read its
+/// own memory and CPU time or kill it.
 /// </summary>
 public sealed class ServiceReplica : IAsyncDisposable
 {
@@ -24,13 +25,14 @@ public sealed class ServiceReplica : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="serveCommand"/> (e.g. <c>dotnet latent-ebm.dll serve</c>) with <c>--models</c>, <c>--urls</c> on a
-    /// free port and <c>--provider cpu</c>, and waits until <c>GET /readyz</c> answers 200 (every bundle loaded).
+    /// free port, <c>--provider cpu</c> and <paramref name="options"/> (further service options, e.g. <c>--max-queued-rows 8192</c>),
+    /// and waits until <c>GET /readyz</c> answers 200 (every bundle loaded).
     /// </summary>
     /// <exception cref="InvalidOperationException">The process ended, or was not ready within <paramref name="readyWithin"/> (its output quoted).</exception>
-    public static async Task<ServiceReplica> Start(IReadOnlyList<string> serveCommand, string modelsFolder, TimeSpan readyWithin)
+    public static async Task<ServiceReplica> Start(IReadOnlyList<string> serveCommand, string modelsFolder, TimeSpan readyWithin, IEnumerable<string>? options = null)
     {
         int port = ChildProcess.FreePort();
-        var process = ChildProcess.Start([.. serveCommand, "--models", modelsFolder, "--urls", $"http://127.0.0.1:{port}", "--provider", "cpu"]);
+        var process = ChildProcess.Start([.. serveCommand, "--models", modelsFolder, "--urls", $"http://127.0.0.1:{port}", "--provider", "cpu", .. options ?? []]);
         var replica = new ServiceReplica(process, port);
         var deadline = DateTime.UtcNow + readyWithin;
         while (true)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using LatentEbm.Data.Imaging;
 using LatentEbm.Data.Sources;
 using LatentEbm.Inference;
@@ -31,43 +30,25 @@ namespace LatentEbm.Server.Endpoints;
 /// </remarks>
 public static class ImageBodyReader
 {
-    /// <summary>The request content types the image endpoints accept (listed by a 415).</summary>
-    public static readonly IReadOnlyList<string> AcceptedTypes = ["application/json", "image/png", "image/jpeg", "multipart/form-data"];
-
     private static readonly string[] ImageTypes = ["image/png", "image/jpeg"];
 
     /// <summary>
-    /// Whether the body holds image files (<see cref="Read"/> reads it) rather than JSON. A body with no
-    /// content type, <c>application/json</c> (or <c>text/json</c>, <c>application/*+json</c>) or
-    /// <c>application/x-www-form-urlencoded</c> (what <c>curl -d</c> sends) is JSON, as before image input.
+    /// Reads an image or multipart body (<see cref="BodyKind.Image"/>, <see cref="BodyKind.Multipart"/>) as images for
+    /// <paramref name="model"/>, with the seed given in the query or the form (null when neither gives one).
     /// </summary>
-    /// <exception cref="UnsupportedMediaTypeException">Any other content type.</exception>
-    public static bool HoldsImages(HttpRequest request)
-    {
-        if (string.IsNullOrWhiteSpace(request.ContentType)) return false;
-        string type = MediaTypeHeaderValue.TryParse(request.ContentType, out var media) ? media.MediaType.Value!.ToLowerInvariant() : request.ContentType;
-        if (type is "application/json" or "text/json" or "application/x-www-form-urlencoded"
-            || (type.StartsWith("application/", StringComparison.Ordinal) && type.EndsWith("+json", StringComparison.Ordinal)))
-            return false;
-        if (ImageTypes.Contains(type) || type == "multipart/form-data") return true;
-        throw new UnsupportedMediaTypeException("Content-Type",
-            $"the body's content type is {request.ContentType}; this endpoint takes {string.Join(", ", AcceptedTypes)}", AcceptedTypes);
-    }
-
-    /// <summary>Reads an image or multipart body (see <see cref="HoldsImages"/>) as a request for <paramref name="model"/>.</summary>
     /// <param name="request">The HTTP request.</param>
     /// <param name="modelId">The model's id, for messages.</param>
     /// <param name="model">The bundle's settings: image shape [C, H, W] and pixel range.</param>
     /// <param name="maxImages">The most images one request may hold.</param>
     /// <param name="cancellation">The request's cancellation.</param>
     /// <exception cref="RequestValidationException">
-    /// An image of the wrong size, a part that is not a PNG or JPEG image or is truncated (naming it),
+    /// An image of the wrong size, a seed out of [-2^31, 2^31 - 1], a part that is not a PNG or JPEG image or is truncated (naming it),
     /// no image or more than <paramref name="maxImages"/>, a bad or repeated seed, an unknown form field,
     /// a malformed multipart body.
     /// </exception>
     /// <exception cref="UnsupportedMediaTypeException">A part of another type, or a model whose images PNG and JPEG cannot hold.</exception>
     /// <exception cref="BadHttpRequestException">The body exceeds the size limit (status 413).</exception>
-    public static async Task<ImageRequest> Read(HttpRequest request, string modelId, BundleModel model, int maxImages, CancellationToken cancellation)
+    public static async Task<ImageFiles> Read(HttpRequest request, string modelId, BundleModel model, int maxImages, CancellationToken cancellation)
     {
         if (model.ImageShape is not [1 or 3, > 0, > 0])
             throw new UnsupportedMediaTypeException("Content-Type",
@@ -86,7 +67,7 @@ public static class ImageBodyReader
         {
             images.Add(Decode("$", "the image", await ReadAll(request.Body, cancellation), modelId, model));
         }
-        return new ImageRequest([.. images.SelectMany(image => image)], images.Count, Seed(seed));
+        return new ImageFiles([.. images.SelectMany(image => image)], images.Count, Seeds.Parse(seed));
     }
 
     /// <summary>Decodes the image parts into <paramref name="images"/>; returns the seed field, if any.</summary>
@@ -105,7 +86,9 @@ public static class ImageBodyReader
                 var disposition = section.GetContentDispositionHeader();
                 string name = HeaderUtilities.RemoveQuotes(disposition?.Name ?? default).Value ?? "";
                 string? fileName = disposition is null ? null : HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                string? type = section.ContentType is null ? null : MediaTypeHeaderValue.Parse(section.ContentType).MediaType.Value?.ToLowerInvariant();
+                string? type = section.ContentType is null ? null
+                    : MediaTypeHeaderValue.TryParse(section.ContentType, out var partType) ? partType.MediaType.Value?.ToLowerInvariant()
+                    : throw new UnsupportedMediaTypeException($"images[{images.Count}]", $"part '{name}' has the Content-Type '{section.ContentType}', which is not a media type", ImageTypes);
                 bool file = !string.IsNullOrEmpty(fileName) || (type is not null && type != "text/plain");
                 if (!file)
                 {
@@ -163,14 +146,6 @@ public static class ImageBodyReader
         return pixels;
     }
 
-    private static int Seed(string? text)
-    {
-        if (text is null) return 0;
-        if (!int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int seed))
-            throw new RequestValidationException("seed", $"seed must be an integer, got '{text}'");
-        return seed;
-    }
-
     private static async Task<byte[]> ReadAll(Stream body, CancellationToken cancellation)
     {
         using var buffer = new MemoryStream();
@@ -178,3 +153,6 @@ public static class ImageBodyReader
         return buffer.ToArray();
     }
 }
+
+/// <summary>Images read from files: <c>[Count, C, H, W]</c> on the model's scale, and the seed the request gave (null: none).</summary>
+public sealed record ImageFiles(float[] Images, int Count, int? Seed);

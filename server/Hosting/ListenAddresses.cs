@@ -18,7 +18,7 @@ public static partial class ListenAddresses
         {
             string parsable = Wildcard().Replace(url, "${scheme}0.0.0.0:"); // Uri rejects Kestrel's wildcard hosts
             if (!Uri.TryCreate(parsable, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.IsDefaultPort && !parsable.Contains(":" + uri.Port))
-                throw new ArgumentException($"--urls: '{url}' is not an http(s) address with a port, e.g. http://127.0.0.1:8080");
+                throw new ArgumentException($"'{url}' is not an http(s) address with a port, e.g. http://127.0.0.1:8080");
             if (!uri.IsLoopback) open.Add(url);
         }
         return open;

@@ -16,11 +16,13 @@ public sealed class ModelRegistry : IAsyncDisposable
 {
     private readonly Dictionary<string, ModelBatchers> models;
     private readonly Dictionary<string, TextLatentEbmInference> textModels;
+    private readonly Dictionary<string, QueuedRows> textRows;
 
-    private ModelRegistry(Dictionary<string, ModelBatchers> models, Dictionary<string, TextLatentEbmInference> textModels)
+    private ModelRegistry(Dictionary<string, ModelBatchers> models, Dictionary<string, TextLatentEbmInference> textModels, int maxQueuedRows)
     {
         this.models = models;
         this.textModels = textModels;
+        textRows = textModels.Keys.ToDictionary(id => id, id => new QueuedRows(id, maxQueuedRows), StringComparer.Ordinal);
     }
 
     /// <summary>Opens every bundle folder under <paramref name="options"/>.ModelsFolder, image or text by its manifest's observation kind.</summary>
@@ -49,7 +51,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                     continue;
                 }
                 var model = LatentEbmInference.Open(folder, options.Execution, logger);
-                models[Path.GetFileName(folder)] = new ModelBatchers(model, wait, metrics);
+                models[Path.GetFileName(folder)] = new ModelBatchers(name, model, wait, options.MaxQueuedRowsPerModel, metrics);
                 logger.LogInformation("Loaded model {Id} from {Folder} on {Provider}", Path.GetFileName(folder), folder, model.Provider.Provider);
             }
         }
@@ -61,7 +63,7 @@ public sealed class ModelRegistry : IAsyncDisposable
         }
         if (models.Count + textModels.Count == 0)
             logger.LogWarning("No model bundle under {Folder}: --models must name the folder that holds bundle folders (each with a manifest.json)", options.ModelsFolder);
-        return new ModelRegistry(models, textModels);
+        return new ModelRegistry(models, textModels, options.MaxQueuedRowsPerModel);
     }
 
     /// <summary>
@@ -90,10 +92,24 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// <summary>The text model with <paramref name="id"/>, or null (also for an image model).</summary>
     public TextLatentEbmInference? FindText(string id) => textModels.GetValueOrDefault(id);
 
+    /// <summary>
+    /// The budget of rows queued or running on the model <paramref name="id"/> (<see cref="ServerOptions.MaxQueuedRowsPerModel"/>),
+    /// image or text, or null for an unknown id.
+    /// </summary>
+    public QueuedRows? QueuedRowsOf(string id) => models.TryGetValue(id, out var image) ? image.QueuedRows : textRows.GetValueOrDefault(id);
+
     /// <summary>(model id, execution provider) of every loaded model.</summary>
     public IEnumerable<(string Model, string Provider)> Providers() =>
         models.Select(m => (m.Key, m.Value.Model.Provider.Provider.ToString().ToLowerInvariant()))
             .Concat(textModels.Select(t => (t.Key, t.Value.Provider.Provider.ToString().ToLowerInvariant())));
+
+    /// <summary>(model id, requests, rows) waiting in each image model's micro-batchers (text models are not micro-batched).</summary>
+    public IEnumerable<(string Model, int Requests, int Rows)> Queues() =>
+        models.Select(m =>
+        {
+            var (requests, rows) = m.Value.Queued();
+            return (m.Key, requests, rows);
+        });
 
     /// <summary>Number of loaded models (image and text).</summary>
     public int Count => models.Count + textModels.Count;

@@ -65,7 +65,8 @@ public class Cifar10CommandTests
         {
             ModelsFolder = models,
             Urls = "http://127.0.0.1:0",
-            Execution = new ExecutionOptions(ExecutionProvider.Cpu, IntraOpThreads: 1),
+            Provider = ExecutionProvider.Cpu,
+            IntraOpThreads = 1,
         });
         await app.StartAsync();
         try

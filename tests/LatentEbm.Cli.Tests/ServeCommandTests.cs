@@ -20,7 +20,7 @@ public class ServeCommandTests
     {
         var (code, output) = CliRunner.Run("serve", "--models", Models, "--urls", "http://0.0.0.0:8080");
         Assert.Equal(1, code);
-        Assert.Contains("error: --urls: http://0.0.0.0:8080 is reachable beyond this machine", output);
+        Assert.Contains("error: Server:Urls (--urls): http://0.0.0.0:8080 is reachable beyond this machine", output);
         Assert.Contains("--allow-anonymous", output);
     }
 
@@ -29,7 +29,7 @@ public class ServeCommandTests
     {
         var (code, output) = CliRunner.Run("serve", "--help");
         Assert.Equal(0, code);
-        foreach (var option in new[] { "--api-key-file", "--allow-anonymous", "--protect-metrics", "--urls", "--models" })
+        foreach (var option in new[] { "--api-key-file", "--allow-anonymous", "--protect-metrics", "--urls", "--models", "--concurrency", "--queue-limit", "--batch-wait-ms" })
             Assert.Contains(option, output);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Onnx.Layers;
 using LatentEbm.Tests.Shared;
@@ -52,7 +53,7 @@ internal static class TextCases
 
     public static long[] Dims(JsonElement e) => [.. OracleSpec.Dims(e).Select(d => (long)d)];
 
-    public static OrtInput FloatInput(string name, JsonElement e) => OrtInput.Floats(name, OracleSpec.Floats(e), Dims(e));
+    public static GraphInput FloatInput(string name, JsonElement e) => GraphInput.Float32(name, OracleSpec.Floats(e), Dims(e));
 
-    public static OrtInput TokenInput(JsonElement e) => OrtInput.Longs("tokens", Longs(e), Dims(e));
+    public static GraphInput TokenInput(JsonElement e) => GraphInput.Int64("tokens", Longs(e), Dims(e));
 }

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using LatentEbm.Data.Datasets;
 using LatentEbm.Tests.Shared;
 
@@ -44,17 +46,46 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task MetricsArePrometheusTextWithRequestsStepsAndProvider()
+    public async Task MetricsAreAspNetCoresHttpDurationInSecondsAndTheDomainInstruments()
     {
         await Post($"{Model}/samples", new { count = 2, seed = 1 });
         await PostRaw($"{Model}/scores", "{}");
+        await server.Client.GetStringAsync("/v1/models");
         string text = await server.Client.GetStringAsync("/metrics");
-        Assert.Contains("latent_ebm_requests_total{", text);
-        Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"samples\"[^}]*model=\"mnist-digit4\"[^}]*status=\"200\"", text);
-        Assert.Matches("latent_ebm_requests_total\\{[^}]*endpoint=\"scores\"[^}]*status=\"400\"", text);
-        Assert.Contains("latent_ebm_request_duration_seconds_bucket", text);
+        // ASP.NET Core's own request duration, in seconds with sub-second bucket bounds (0.005 ... 10 s); a fast request
+        // (GET /v1/models takes milliseconds) lies below 1 s. The hand-written request counter and histogram are gone.
+        var models = Buckets(text, "http_server_request_duration_seconds_bucket", "http_route=\"/v1/models\"", "http_response_status_code=\"200\"");
+        double[] bounds = [.. models.Keys.Where(le => le != "+Inf").Select(le => double.Parse(le, CultureInfo.InvariantCulture)).Order()];
+        Assert.Equal(0.005, bounds[0]);
+        Assert.Equal(10, bounds[^1]);
+        Assert.Contains(0.1, bounds);
+        Assert.True(models["1"] >= 1 && models["1"] == models["+Inf"], $"requests under 1 s: {models["1"]} of {models["+Inf"]}");
+        Assert.Matches("http_server_request_duration_seconds_count\\{[^}]*http_response_status_code=\"400\"[^}]*http_route=\"/v1/models/\\{id\\}/scores\"", text);
+        Assert.DoesNotContain("latent_ebm_requests", text);
+        Assert.DoesNotContain("latent_ebm_request_duration", text);
+        // The domain instruments: chain steps, rows per micro-batch in powers of two, provider, queue depth per model.
         Assert.Matches("latent_ebm_chain_steps_total\\{[^}]*chain=\"prior\"", text);
+        var rows = Buckets(text, "latent_ebm_batch_rows_bucket", "chain=\"prior\"");
+        Assert.Equal(["1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024", "2048", "4096", "+Inf"], rows.Keys);
+        Assert.True(rows["1"] < rows["+Inf"], "the 2-sample request's batch holds more than 1 row");
         Assert.Matches("latent_ebm_model_provider\\{[^}]*model=\"mnist-digit4\"[^}]*provider=\"cpu\"", text);
+        Assert.Matches("(?m)^latent_ebm_queued_requests\\{[^}]*model=\"mnist-digit4\"[^}]*\\} 0", text);
+        Assert.Matches("(?m)^latent_ebm_queued_rows\\{[^}]*model=\"mnist-digit4\"[^}]*\\} 0", text);
+    }
+
+    /// <summary>The buckets (le -> cumulative count) of the one series of <paramref name="metric"/> whose labels hold all of <paramref name="labels"/>.</summary>
+    private static Dictionary<string, double> Buckets(string text, string metric, params string[] labels)
+    {
+        var buckets = new Dictionary<string, double>();
+        foreach (Match m in Regex.Matches(text, $"^{metric}\\{{(?<labels>[^}}]*)\\}} (?<value>\\S+)", RegexOptions.Multiline))
+        {
+            string all = m.Groups["labels"].Value;
+            if (!labels.All(all.Contains)) continue;
+            string le = Regex.Match(all, "le=\"(?<le>[^\"]*)\"").Groups["le"].Value;
+            Assert.True(buckets.TryAdd(le, double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)), $"two {metric} series hold {string.Join(", ", labels)}");
+        }
+        Assert.NotEmpty(buckets);
+        return buckets;
     }
 
     [Fact]
@@ -106,13 +137,17 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Theory]
-    [InlineData("{\"images\": [[1, 2", "$", "not valid JSON")]
-    [InlineData("[1, 2]", "$", "must be a JSON object")]
+    [InlineData("{\"images\": [[1, 2", "images", "not valid JSON")]
+    [InlineData("[1, 2]", "$", "the body must be a JSON object")]
     [InlineData("{\"images\": [[1, 2]]}", "images[0]", "784 numbers, got 2 values")]
     [InlineData("{\"images\": []}", "images", "1..256 rows")]
-    [InlineData("{\"images\": [[\"a\"]]}", "images[0]", "784 numbers")]
-    [InlineData("{\"seed\": \"x\", \"images\": [[0]]}", "images[0]", "784 numbers")]
-    [InlineData("{\"sed\": 3, \"images\": [[0]]}", "sed", "unknown field 'sed'")]
+    [InlineData("{\"images\": [[0, 1], [0]]}", "images[1]", "an array of 2 numbers, as images[0], got 1 values")]
+    [InlineData("{\"images\": [[\"a\"]]}", "images[0][0]", "images[0][0] must be a finite number, got \"a\"")]
+    [InlineData("{\"images\": [[1e400]]}", "images[0][0]", "images[0][0] must be a finite number, got 1e400")]
+    [InlineData("{\"seed\": \"x\", \"images\": [[0]]}", "seed", "seed must be an integer in [-2147483648, 2147483647], got \"x\"")]
+    [InlineData("{\"seed\": 4294967296, \"images\": [[0]]}", "seed", "seed must be an integer in [-2147483648, 2147483647], got 4294967296")]
+    [InlineData("{\"seed\": 1, \"seed\": 2}", "seed", "gives seed twice")]
+    [InlineData("{\"sed\": 3, \"images\": [[0]]}", "sed", "unknown field 'sed'; this endpoint takes images, seed")]
     public async Task MalformedScoreRequestsAreProblemsNamingTheField(string json, string field, string detail)
     {
         var (status, type, body) = await PostRaw($"{Model}/scores", json);

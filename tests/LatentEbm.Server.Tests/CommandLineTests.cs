@@ -46,8 +46,13 @@ public class CommandLineTests
     {
         var (code, output, _) = await Invoke("--help");
         Assert.Equal(0, code);
-        foreach (var option in new[] { "--models", "--urls", "--api-key-file", "--allow-anonymous", "--protect-metrics", "--provider", "--device-id" })
+        foreach (var option in new[] { "--models", "--urls", "--api-key-file", "--allow-anonymous", "--protect-metrics", "--provider", "--device-id",
+                     "--intra-op-threads", "--max-body-bytes", "--max-samples", "--max-images", "--max-sentences", "--concurrency", "--queue-limit", "--batch-wait-ms" })
             Assert.Contains(option, output);
+        // Every option has its flag, and the help shows each one's range, default and configuration key.
+        Assert.Equal(typeof(ServerOptions).GetProperties().Where(p => p.SetMethod is { IsPublic: true }).Select(p => p.Name).Order(),
+            ServerOptionFlags.All.Select(f => f.Property).Order());
+        Assert.Contains("1..4096 [default: 64] (config Server:Concurrency)", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
         var (misspelt, _, error) = await Invoke("--hlep");
         Assert.Equal(1, misspelt);
         Assert.Contains("'--hlep'", error);
@@ -58,7 +63,7 @@ public class CommandLineTests
     {
         var (code, _, error) = await Invoke("--models", Models, "--urls", "http://0.0.0.0:8080");
         Assert.Equal(1, code);
-        Assert.Contains("error: --urls: http://0.0.0.0:8080", error);
+        Assert.Contains("error: Server:Urls (--urls): http://0.0.0.0:8080", error);
         Assert.Contains("--allow-anonymous", error);
     }
 }

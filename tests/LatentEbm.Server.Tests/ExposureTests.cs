@@ -1,6 +1,7 @@
 using System.Net;
 using LatentEbm.Server.Hosting;
 using LatentEbm.Tests.Shared;
+using Microsoft.Extensions.Options;
 
 namespace LatentEbm.Server.Tests;
 
@@ -8,6 +9,9 @@ namespace LatentEbm.Server.Tests;
 public class ExposureTests
 {
     private static ServerOptions Options(string urls) => new ServerFixture().Options() with { Urls = urls };
+
+    /// <summary>The failures of <paramref name="options"/> (none: valid), checked without building: nothing is bound.</summary>
+    private static IEnumerable<string> Failures(ServerOptions options) => new ServerOptionsValidator().Validate(null, options).Failures ?? [];
 
     [Theory]
     [InlineData("http://0.0.0.0:8080")]
@@ -19,12 +23,13 @@ public class ExposureTests
     [InlineData("http://127.0.0.1:0;http://0.0.0.0:8080")]
     public void AnAddressBeyondLoopbackWithoutAKeyIsRefusedBeforeAnythingStarts(string urls)
     {
-        var error = Assert.Throws<ArgumentException>(() => LatentEbmServer.Build(Options(urls)));
-        Assert.Contains("--allow-anonymous", error.Message);
-        Assert.Contains(urls.Split(';')[^1], error.Message);
-        // Either way out is accepted (checked without building: nothing is bound).
-        (Options(urls) with { AllowAnonymous = true }).Validate();
-        (Options(urls) with { ApiKeyFile = "key" }).Validate();
+        var error = Assert.Throws<OptionsValidationException>(() => LatentEbmServer.Build(Options(urls)));
+        string failure = Assert.Single(error.Failures);
+        Assert.StartsWith($"Server:Urls (--urls): {urls.Split(';')[^1]} is reachable beyond this machine", failure);
+        Assert.Contains("Server:AllowAnonymous (--allow-anonymous)", failure);
+        // Either way out is accepted.
+        Assert.Empty(Failures(Options(urls) with { AllowAnonymous = true }));
+        Assert.Empty(Failures(Options(urls) with { ApiKeyFile = "key" }));
     }
 
     [Theory]
@@ -34,14 +39,14 @@ public class ExposureTests
     [InlineData("http://LOCALHOST:8080")]
     [InlineData("http://[::1]:8080")]
     [InlineData("https://127.0.0.1:8443;http://localhost:0")]
-    public void LoopbackNeedsNoKey(string urls) => Options(urls).Validate();
+    public void LoopbackNeedsNoKey(string urls) => Assert.Empty(Failures(Options(urls)));
 
     [Fact]
     public void ProtectingMetricsNeedsAKey()
     {
-        var error = Assert.Throws<ArgumentException>(() => (Options("http://127.0.0.1:0") with { ProtectMetrics = true }).Validate());
-        Assert.Contains("--protect-metrics needs --api-key-file", error.Message);
-        (Options("http://127.0.0.1:0") with { ProtectMetrics = true, ApiKeyFile = "key" }).Validate();
+        Assert.Equal(["Server:ProtectMetrics (--protect-metrics) needs Server:ApiKeyFile (--api-key-file) (the key that /metrics is to check)"],
+            Failures(Options("http://127.0.0.1:0") with { ProtectMetrics = true }));
+        Assert.Empty(Failures(Options("http://127.0.0.1:0") with { ProtectMetrics = true, ApiKeyFile = "key" }));
     }
 
     [Theory]

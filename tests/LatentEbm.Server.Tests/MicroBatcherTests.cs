@@ -58,4 +58,26 @@ public class MicroBatcherTests
         await Task.WhenAll(Enumerable.Range(0, 6).Select(i => batcher.Submit(i, CancellationToken.None)));
         Assert.Equal(6, calls);
     }
+
+    [Fact]
+    public async Task QueueDepthCountsTheRequestsAndRowsWaitingBehindARunningBatch()
+    {
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var gate = new ManualResetEventSlim();
+        await using var batcher = new MicroBatcher<int, int>(requests =>
+        {
+            running.TrySetResult();
+            gate.Wait();
+            return [.. requests];
+        }, rows: r => r, maxRows: 64, wait: TimeSpan.FromSeconds(1));
+        var first = batcher.Submit(2, CancellationToken.None);
+        await running.Task; // the batch of the first request is running (and blocked): what comes now waits
+        Assert.Equal((0, 0), (batcher.QueuedRequests, batcher.QueuedRows));
+        var waiting = new[] { batcher.Submit(3, CancellationToken.None), batcher.Submit(4, CancellationToken.None) };
+        Assert.Equal((2, 7), (batcher.QueuedRequests, batcher.QueuedRows));
+        gate.Set();
+        Assert.Equal(2, await first);
+        Assert.Equal(new[] { 3, 4 }, await Task.WhenAll(waiting));
+        Assert.Equal((0, 0), (batcher.QueuedRequests, batcher.QueuedRows));
+    }
 }

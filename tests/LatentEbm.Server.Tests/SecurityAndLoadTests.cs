@@ -67,8 +67,8 @@ public class SecurityAndLoadTests
         var options = new ServerFixture().Options() with { ModelsFolder = models };
         var app = Hosting.LatentEbmServer.Build(options);
         Assert.Equal(["good"], app.Services.GetRequiredService<Hosting.ModelRegistry>().Ids);
-        var error = Assert.Throws<ArgumentException>(() => Hosting.LatentEbmServer.Build(options with { Urls = "http://127.0.0.1:18080x" }));
-        Assert.Contains("18080x", error.Message);
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Hosting.LatentEbmServer.Build(options with { Urls = "http://127.0.0.1:18080x" }));
+        Assert.Equal(["Server:Urls (--urls): 'http://127.0.0.1:18080x' is not an http(s) address with a port, e.g. http://127.0.0.1:8080"], error.Failures);
     }
 
     [Fact]

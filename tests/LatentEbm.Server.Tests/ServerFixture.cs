@@ -15,6 +15,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The fixture's application (its endpoints, its services).</summary>
+    public WebApplication App => app ?? throw new InvalidOperationException("the fixture has not started");
+
     public string ApiKey { get; } = "test-key-" + Guid.NewGuid().ToString("N");
 
     /// <summary>Options of the fixture's server; tests may start others.</summary>
@@ -23,7 +26,8 @@ public sealed class ServerFixture : IAsyncLifetime
         ModelsFolder = Path.Combine(TestPaths.RepositoryRoot, "models"),
         Urls = "http://127.0.0.1:0",
         ApiKeyFile = keyFile,
-        Execution = new ExecutionOptions(ExecutionProvider.Cpu, IntraOpThreads: 1),
+        Provider = ExecutionProvider.Cpu,
+        IntraOpThreads = 1,
         Concurrency = concurrency,
         QueueLimit = queue,
         MaxBodyBytes = 4 * 1024 * 1024,

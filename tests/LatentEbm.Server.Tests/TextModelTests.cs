@@ -156,7 +156,7 @@ public sealed class TextModelTests(ServerFixture server) : IClassFixture<ServerF
         await Problem($"{Text}/scores", new { seed = 1 }, "sentences");
         Assert.Contains("[0, 100]", (await Problem($"{Text}/samples", new { count = 2, temperature = 100.5 }, "temperature")).GetProperty("detail").GetString());
         Assert.Contains("[0, 100]", (await Problem($"{Text}/samples", new { count = 2, temperature = -0.1 }, "temperature")).GetProperty("detail").GetString());
-        Assert.Contains("1..256", (await Problem($"{Text}/samples", new { count = 0 }, "count")).GetProperty("detail").GetString());
+        Assert.Equal("count must be an integer in [1, 256], got 0", (await Problem($"{Text}/samples", new { count = 0 }, "count")).GetProperty("detail").GetString());
         await Problem($"{Text}/samples", new { count = 257 }, "count");
         await Problem($"{Text}/samples", new { count = 2, sed = 1 }, "sed");
         await Problem($"{Text}/scores?start=noise", new { sentences = new[] { "alpha" } }, "start");

@@ -1,5 +1,6 @@
 using LatentEbm.Inference;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Tests.Shared;
 using LatentEbm.Training.Export;
@@ -41,8 +42,8 @@ public class EmbeddedWeightsTests
 
         // Any one graph loads alone, from its bytes; an external-weights graph does not.
         foreach (var role in BundleRoles.Required)
-            using (new InferenceSession(File.ReadAllBytes(Path.Combine(embedded.Folder, role + ".onnx")))) { }
-        Assert.ThrowsAny<OnnxRuntimeException>(() => new InferenceSession(File.ReadAllBytes(Path.Combine(external.Folder, BundleRoles.Decoder + ".onnx"))));
+            using (OrtGraph.Load(File.ReadAllBytes(Path.Combine(embedded.Folder, role + ".onnx")))) { }
+        Assert.ThrowsAny<OnnxRuntimeException>(() => OrtGraph.Load(File.ReadAllBytes(Path.Combine(external.Folder, BundleRoles.Decoder + ".onnx"))));
 
         // The same checkpoint's weights, stored the other way: the same numbers.
         using var a = LatentEbmInference.Open(external.Folder);

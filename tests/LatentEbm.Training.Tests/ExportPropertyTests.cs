@@ -1,8 +1,8 @@
 using Google.Protobuf;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Export;
-using Microsoft.ML.OnnxRuntime;
 using Tensor = TorchSharp.torch.Tensor;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -69,16 +69,8 @@ public class ExportPropertyTests
         return (modules, [nz]);
     }
 
-    private static Dictionary<string, float[]> Run(InferenceSession session, float[] x, long[] xShape, float[] dy, long[] yShape)
-    {
-        var inputs = new List<NamedOnnxValue>
-        {
-            NamedOnnxValue.CreateFromTensor("x", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x, [.. xShape.Select(d => (int)d)])),
-            NamedOnnxValue.CreateFromTensor("dy", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(dy, [.. yShape.Select(d => (int)d)])),
-        };
-        using var results = session.Run(inputs);
-        return results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
-    }
+    private static Dictionary<string, float[]> Run(OrtGraph graph, float[] x, long[] xShape, float[] dy, long[] yShape) =>
+        graph.Run(GraphInput.Float32("x", x, xShape), GraphInput.Float32("dy", dy, yShape)).ToDictionary(o => o.Key, o => o.Value.Floats);
 
     private static double RelativeError(float[] actual, double[] expected)
     {
@@ -98,7 +90,7 @@ public class ExportPropertyTests
         var sequential = nn.Sequential(modules);
         sequential.eval();
         var network = ModuleExporter.ToNetwork(modules, input);
-        using var session = new InferenceSession(NetworkGraphs.ForwardAndVjp(network).ToByteArray());
+        using var session = OrtGraph.Load(NetworkGraphs.ForwardAndVjp(network).ToByteArray());
 
         int batch = r.Next(1, 6);
         long[] xShape = [batch, .. input];

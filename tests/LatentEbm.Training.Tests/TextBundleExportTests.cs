@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Inference.Text;
 using LatentEbm.Tests.Shared;
 using LatentEbm.Training.Export;
@@ -197,17 +198,10 @@ public class TextBundleExportTests(ITestOutputHelper output)
 
     internal static List<float[]> Run(TextBundle bundle, string role, (string Name, float[] Data, long[] Dims)[] floats, long[]? tokens, long[]? tokenDims, params string[] outputs)
     {
-        var values = floats.Select(f => OrtValue.CreateTensorValueFromMemory(f.Data, f.Dims)).ToList();
-        var names = floats.Select(f => f.Name).ToList();
-        if (tokens is not null)
-        {
-            values.Add(OrtValue.CreateTensorValueFromMemory(tokens, tokenDims!));
-            names.Add("tokens");
-        }
-        using var results = bundle.Run(role, names, values, outputs);
-        foreach (var v in values) v.Dispose();
-        return [.. results.Select(r => r.GetTensorTypeAndShape().ElementDataType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64
-            ? r.GetTensorDataAsSpan<long>().ToArray().Select(x => (float)x).ToArray() : r.GetTensorDataAsSpan<float>().ToArray())];
+        GraphInput[] inputs = [.. floats.Select(f => GraphInput.Float32(f.Name, f.Data, f.Dims)), .. tokens is null ? [] : new[] { GraphInput.Int64("tokens", tokens, tokenDims!) }];
+        var results = bundle.Run(role, inputs, outputs);
+        // int64 outputs (token ids) as floats, to compare alike.
+        return [.. outputs.Select(o => results[o] is { ElementType: Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 } ids ? ids.Longs.Select(x => (float)x).ToArray() : results[o].Floats)];
     }
 
     internal static double RelativeError(float[] actual, double[] expected)

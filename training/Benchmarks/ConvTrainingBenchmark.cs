@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using LatentEbm.Data.Datasets;
 using LatentEbm.Inference.Benchmarks;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Configuration;
 using LatentEbm.Training.Export;
@@ -129,20 +130,16 @@ public static class ConvTrainingBenchmark
         var results = new List<ChainTiming> { new("TorchSharp eager (autograd per step)", eager, 0, 0) };
 
         var spec = new LatentEbmSpec(ModuleExporter.ToNetwork(trainer.Prior), ModuleExporter.Generator(trainer.Generator), config.Sigma, config.Sigma0);
-        using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        using var session = new InferenceSession(LatentEbmGraphs.PosteriorLangevin(spec, k, ChainForm.Loop).ToByteArray(), options);
-        var inputs = new List<NamedOnnxValue>
-        {
-            NamedOnnxValue.CreateFromTensor("x", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x.data<float>().ToArray(), [b, 3, 32, 32])),
-            NamedOnnxValue.CreateFromTensor("z", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(z0.data<float>().ToArray(), [b, nz])),
-            NamedOnnxValue.CreateFromTensor("noise", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(noise.data<float>().ToArray(), [k, b, nz])),
-            NamedOnnxValue.CreateFromTensor("step_size", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new[] { (float)config.PosteriorStepSize }, [])),
-        };
-        var (zOnnx, seconds) = MedianTiming.Measure(() =>
-        {
-            using var output = session.Run(inputs);
-            return output.First().AsTensor<float>().ToArray();
-        }, repeats);
+        using var graph = OrtGraph.Load(LatentEbmGraphs.PosteriorLangevin(spec, k, ChainForm.Loop).ToByteArray(),
+            () => new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL });
+        GraphInput[] inputs =
+        [
+            GraphInput.Float32("x", x.data<float>().ToArray(), b, 3, 32, 32),
+            GraphInput.Float32("z", z0.data<float>().ToArray(), b, nz),
+            GraphInput.Float32("noise", noise.data<float>().ToArray(), k, b, nz),
+            GraphInput.Float32("step_size", new[] { (float)config.PosteriorStepSize }),
+        ];
+        var (zOnnx, seconds) = MedianTiming.Measure(() => graph.Run(inputs)["z_out"].Floats, repeats);
         results.Add(new ChainTiming("ONNX Runtime CPU, Loop node", seconds, 0, MedianTiming.MaxRelativeDifference(zOnnx, reference)));
         return results;
     }

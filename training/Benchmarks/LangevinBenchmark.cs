@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using LatentEbm.Inference.Benchmarks;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Export;
 using LatentEbm.Training.Model;
@@ -68,19 +69,15 @@ public static class LangevinBenchmark
 
         foreach (var form in new[] { ChainForm.Loop, ChainForm.Unrolled })
         {
-            using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-            using var session = new InferenceSession(LatentEbmGraphs.PriorLangevin(spec, steps, form).ToByteArray(), options);
-            var inputs = new List<NamedOnnxValue>
-            {
-                NamedOnnxValue.CreateFromTensor("z", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(zData, [batch, nz])),
-                NamedOnnxValue.CreateFromTensor("noise", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(noiseData, [steps, batch, nz])),
-                NamedOnnxValue.CreateFromTensor("step_size", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new[] { stepSize }, [])),
-            };
-            var (zK, seconds) = MedianTiming.Measure(() =>
-            {
-                using var output = session.Run(inputs);
-                return output.First().AsTensor<float>().ToArray();
-            }, repeats);
+            using var graph = OrtGraph.Load(LatentEbmGraphs.PriorLangevin(spec, steps, form).ToByteArray(),
+                () => new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL });
+            GraphInput[] inputs =
+            [
+                GraphInput.Float32("z", zData, batch, nz),
+                GraphInput.Float32("noise", noiseData, steps, batch, nz),
+                GraphInput.Float32("step_size", new[] { stepSize }),
+            ];
+            var (zK, seconds) = MedianTiming.Measure(() => graph.Run(inputs)["z_out"].Floats, repeats);
             results.Add(new ChainTiming($"ONNX Runtime CPU, {(form == ChainForm.Loop ? "Loop node" : $"{steps} unrolled steps")}", seconds, flops / seconds / 1e9, MedianTiming.MaxRelativeDifference(zK, reference)));
         }
         return results;

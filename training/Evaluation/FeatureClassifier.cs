@@ -5,6 +5,7 @@ using Google.Protobuf;
 using LatentEbm.Data.Datasets;
 using LatentEbm.Data.IO;
 using LatentEbm.Data.Sources;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Configuration;
@@ -174,13 +175,11 @@ public static class FeatureClassifier
     public static double ExportError(byte[] onnx, FeatureClassifierLayers layers, LabeledImages images)
     {
         float[] onnxFeatures, onnxLogits;
-        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx))
-        using (var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(images.Pixels, [images.Count, .. layers.InputShape.Select(d => (long)d)]))
-        using (var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions())
-        using (var outputs = session.Run(runOptions, ["x"], [input], ["features", "logits"]))
+        using (var graph = OrtGraph.Load(onnx))
         {
-            onnxFeatures = outputs[0].GetTensorDataAsSpan<float>().ToArray();
-            onnxLogits = outputs[1].GetTensorDataAsSpan<float>().ToArray();
+            var outputs = graph.Run([GraphInput.Float32("x", images.Pixels, [images.Count, .. layers.InputShape.Select(d => (long)d)])], ["features", "logits"]);
+            onnxFeatures = outputs["features"].Floats;
+            onnxLogits = outputs["logits"].Floats;
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

@@ -2,15 +2,14 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using LatentEbm.Data.Observations;
 using LatentEbm.Training.Configuration;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
+using LatentEbm.Inference.Runtime;
 
 namespace LatentEbm.Training.Evaluation;
 
 /// <summary>Runs a shipped feature classifier (<see cref="FeatureClassifier"/>) on ONNX Runtime's CPU provider.</summary>
 public sealed class FeatureExtractor : IDisposable
 {
-    private readonly InferenceSession session;
+    private readonly OrtGraph graph;
     private readonly string folder;
 
     /// <summary>Opens <c>classifier.onnx</c> in <paramref name="folder"/>, checking it against the SHA-256 of its card.</summary>
@@ -32,12 +31,11 @@ public sealed class FeatureExtractor : IDisposable
         byte[] bytes = File.ReadAllBytes(onnx);
         if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != Card.Sha256)
             throw new IOException($"{onnx}: SHA-256 differs from {FeatureClassifier.CardFile}; the file is damaged or was replaced");
-        using var options = new SessionOptions();
-        session = new InferenceSession(bytes, options);
-        var dimensions = session.InputMetadata.TryGetValue("x", out var x) ? x.Dimensions : null;
+        graph = OrtGraph.Load(bytes);
+        var dimensions = graph.Session.InputMetadata.TryGetValue("x", out var x) ? x.Dimensions : null;
         if (dimensions is null || dimensions.Length < 2 || dimensions.Skip(1).Any(d => d < 1))
         {
-            session.Dispose();
+            graph.Dispose();
             throw new IOException($"{onnx}: not a feature classifier (no input x [B, ...] with fixed sizes)");
         }
         InputShape = dimensions[1..];
@@ -85,18 +83,15 @@ public sealed class FeatureExtractor : IDisposable
             throw new ArgumentException($"{pixels.Length} values are not {count} inputs of {InputShapeText}");
         var features = new float[(long)count * width];
         int rows = Math.Max(1, (1 << 23) / size);
-        using var runOptions = new RunOptions();
         for (int start = 0; start < count; start += rows)
         {
             int n = Math.Min(rows, count - start);
-            var memory = new Memory<float>(pixels, start * size, n * size);
-            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, [n, .. InputShape.Select(d => (long)d)]);
-            using var outputs = session.Run(runOptions, ["x"], [input], ["features"]);
-            outputs[0].GetTensorDataAsSpan<float>().CopyTo(features.AsSpan(start * width, n * width));
+            var input = GraphInput.Float32("x", new Memory<float>(pixels, start * size, n * size), [n, .. InputShape.Select(d => (long)d)]);
+            graph.Run([input], ["features"])["features"].Floats.CopyTo(features.AsSpan(start * width, n * width));
         }
         return features;
     }
 
     /// <inheritdoc />
-    public void Dispose() => session.Dispose();
+    public void Dispose() => graph.Dispose();
 }

@@ -1,5 +1,6 @@
 using LatentEbm.Inference.Benchmarks;
 using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Model;
 using LatentEbm.Training.Sampling;
@@ -221,14 +222,10 @@ public static class BundleVerifier
         return rows[Math.Min(rows.Length - 1, (int)Math.Ceiling(quantile * rows.Length) - 1)];
     }
 
-    private static Microsoft.ML.OnnxRuntime.InferenceSession Session(global::Onnx.ModelProto model) => new(model.ToByteArray());
+    private static OrtGraph Session(global::Onnx.ModelProto model) => OrtGraph.Load(model.ToByteArray());
 
-    private static float[] Run(Microsoft.ML.OnnxRuntime.InferenceSession session, (string Name, float[] Data, int[] Dims)[] inputs)
-    {
-        var values = inputs.Select(i => Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(i.Name, new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(i.Data, i.Dims))).ToList();
-        using var results = session.Run(values);
-        return results.First().AsTensor<float>().ToArray();
-    }
+    private static float[] Run(OrtGraph graph, (string Name, float[] Data, int[] Dims)[] inputs) =>
+        graph.Run([.. inputs.Select(i => GraphInput.Float32(i.Name, i.Data, [.. i.Dims.Select(d => (long)d)]))], ["z_out"])["z_out"].Floats;
 
     internal static float[] Floats(Tensor t) => t.numel() == 0 ? [] : t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
 }

@@ -1,10 +1,12 @@
 using Google.Protobuf;
 using LatentEbm.Inference.Benchmarks;
+using LatentEbm.Inference.Bundles;
+using LatentEbm.Inference.Runtime;
 using LatentEbm.Inference.Text;
 using LatentEbm.Onnx.Graphs;
 using LatentEbm.Training.Sampling;
 using LatentEbm.Training.Text;
-using Microsoft.ML.OnnxRuntime;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,7 +62,7 @@ public static class TextBundleVerifier
         var m = bundle.Manifest.Model;
         int nz = m.Nz, v = m.VocabularySize, maxWords = bundle.Manifest.Observation.MaxWords;
         using var rng = new torch.Generator(20261202);
-        using var smallChain = new InferenceSession(TextGraphs.PosteriorLangevin(spec, [.. Enumerable.Repeat(BundleVerifier.SmallStepSize, m.PosteriorSteps)]).ToByteArray());
+        using var smallChain = OrtGraph.Load(TextGraphs.PosteriorLangevin(spec, [.. Enumerable.Repeat(BundleVerifier.SmallStepSize, m.PosteriorSteps)]).ToByteArray());
         bool training = model.Decoder.training;
         model.Decoder.eval();
         model64.Decoder.eval();
@@ -120,7 +122,7 @@ public static class TextBundleVerifier
                     var shipped = Run(bundle, TextBundleRoles.PosteriorLangevin, b, inputs, tokenInput, "z_out")[0];
                     CheckChain(checks, TextBundleRoles.PosteriorLangevin, m.PosteriorSteps, b, nz, shipped,
                         Chain(model64, float64, m.PosteriorStepSizes), Chain(model, float32, m.PosteriorStepSizes));
-                    var small = RunSession(smallChain, inputs, tokenInput, "z_K")[0];
+                    var small = smallChain.Run(Inputs(inputs, tokenInput), ["z_K"])["z_K"].Floats;
                     var smallReference = Chain(model64, float64, [.. Enumerable.Repeat(BundleVerifier.SmallStepSize, m.PosteriorSteps)]);
                     BundleVerifier.Check(checks, TextBundleRoles.PosteriorLangevin, $"z after {m.PosteriorSteps} steps at step size {BundleVerifier.SmallStepSize} vs float64 (the same graph rebuilt at that step size, every row)",
                         b, small, smallReference, BundleVerifier.SmallStepChainTolerance, error: BundleVerifier.RowQuantile(small, BundleVerifier.Floats(smallReference), nz, 1.0));
@@ -216,39 +218,21 @@ public static class TextBundleVerifier
     private static List<float[]> Run(TextBundle bundle, string role, int batch, (string Name, float[] Data, long[] Dims)[] floats,
         (string Name, long[] Data, long[] Dims)? tokens, params string[] outputs)
     {
+        IReadOnlyDictionary<string, GraphOutput> results;
         try
         {
-            return RunSession(bundle.Session(role), floats, tokens, outputs);
+            results = bundle.Run(role, Inputs(floats, tokens), outputs);
         }
-        catch (OnnxRuntimeException e)
+        catch (Exception e) when (e is BundleException or GraphInputException)
         {
             throw new BundleVerificationException($"{role}: ONNX Runtime failed at batch {batch} ({e.Message})");
         }
+        // int64 outputs (token ids) as floats, to compare alike.
+        return [.. outputs.Select(o => results[o] is { ElementType: TensorElementType.Int64 } ids ? ids.Longs.Select(x => (float)x).ToArray() : results[o].Floats)];
     }
 
-    private static List<float[]> RunSession(InferenceSession session, (string Name, float[] Data, long[] Dims)[] floats,
-        (string Name, long[] Data, long[] Dims)? tokens, params string[] outputs)
-    {
-        var values = floats.Select(f => OrtValue.CreateTensorValueFromMemory(f.Data, f.Dims)).ToList();
-        var names = floats.Select(f => f.Name).ToList();
-        if (tokens is { } t)
-        {
-            values.Add(OrtValue.CreateTensorValueFromMemory(t.Data, t.Dims));
-            names.Add(t.Name);
-        }
-        try
-        {
-            using var runOptions = new RunOptions();
-            using var results = session.Run(runOptions, names, values, outputs);
-            return [.. results.Select(r => r.GetTensorTypeAndShape().ElementDataType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64
-                ? r.GetTensorDataAsSpan<long>().ToArray().Select(x => (float)x).ToArray()
-                : r.GetTensorDataAsSpan<float>().ToArray())];
-        }
-        finally
-        {
-            foreach (var value in values) value.Dispose();
-        }
-    }
+    private static GraphInput[] Inputs((string Name, float[] Data, long[] Dims)[] floats, (string Name, long[] Data, long[] Dims)? tokens) =>
+        [.. floats.Select(f => GraphInput.Float32(f.Name, f.Data, f.Dims)), .. tokens is { } t ? new[] { GraphInput.Int64(t.Name, t.Data, t.Dims) } : []];
 
     private static long[] Longs(float[] values) => [.. values.Select(x => (long)x)];
 

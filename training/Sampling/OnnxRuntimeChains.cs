@@ -27,6 +27,8 @@ namespace LatentEbm.Training.Sampling;
 /// prior, the MLP and conv generators) of layers whose weights are parameters (Linear, Conv2d, ConvTranspose2d and
 /// activations; not BatchNorm2d, whose graph uses derived constants). Results equal the TorchSharp chain's up to float32
 /// rounding (tested against a float64 reference of the same chain and noise), and are deterministic for a given thread count.
+/// The session is run directly, not through <see cref="LatentEbm.Inference.Runtime.OrtGraph"/> (which copies its outputs out):
+/// the inputs are libtorch's own memory and z_K is written into a preallocated tensor.
 /// </remarks>
 public sealed class OnnxRuntimeChains : IDisposable
 {
@@ -34,7 +36,6 @@ public sealed class OnnxRuntimeChains : IDisposable
     private readonly Dictionary<float[], Func<Tensor>> parameters = new(ReferenceEqualityComparer.Instance);
     private readonly List<Tensor> owned = [];
     private readonly Dictionary<(bool Posterior, int Steps), Chain> chains = [];
-    private readonly SessionOptions options;
     private readonly RunOptions runOptions = new();
     private bool disposed;
 
@@ -49,7 +50,6 @@ public sealed class OnnxRuntimeChains : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         Model = model;
         spec = new LatentEbmSpec(Describe(model.Prior, "prior", parameters, owned), Describe(model.Generator, "generator", parameters, owned), model.Sigma, model.Sigma0);
-        options = SessionOptionsFor(threads);
         Threads = threads;
     }
 
@@ -134,7 +134,9 @@ public sealed class OnnxRuntimeChains : IDisposable
     {
         if (chains.TryGetValue((posterior, steps), out var chain)) return chain;
         var graph = posterior ? LatentEbmGraphs.PosteriorLangevinWithWeightInputs(spec, steps) : LatentEbmGraphs.PriorLangevinWithWeightInputs(spec, steps);
-        var session = new InferenceSession(graph.Model.ToByteArray(), options);
+        InferenceSession session;
+        using (var options = SessionOptionsFor(Threads))
+            session = new InferenceSession(graph.Model.ToByteArray(), options);
         var weights = graph.Weights.ToDictionary(w => w.Name, w => (parameters[w.Source], w.Shape));
         string[] names = [.. session.InputMetadata.Keys];
         chain = new Chain(session, names, weights);
@@ -241,7 +243,6 @@ public sealed class OnnxRuntimeChains : IDisposable
         foreach (var chain in chains.Values) chain.Session.Dispose();
         foreach (var t in owned) t.Dispose();
         runOptions.Dispose();
-        options.Dispose();
     }
 
     private sealed record Chain(InferenceSession Session, string[] InputNames, Dictionary<string, (Func<Tensor> Parameter, long[] Shape)> Weights);

@@ -28,7 +28,6 @@ public sealed class OnnxRuntimeTextChains : IDisposable
     private readonly Dictionary<float[], Func<Tensor>> parameters = new(ReferenceEqualityComparer.Instance);
     private readonly List<Tensor> owned = [];
     private readonly Dictionary<string, Chain> chains = [];
-    private readonly SessionOptions options;
     private readonly RunOptions runOptions = new();
     private bool disposed;
 
@@ -55,7 +54,6 @@ public sealed class OnnxRuntimeTextChains : IDisposable
             OnnxRuntimeChains.BindParameter(parameters, arrays[name], () => decoder.get_parameter(name)!, "text decoder");
         }
         spec = new TextDecoderSpec(decoder.VocabularySize, decoder.Nz, decoder.EmbeddingSize, decoder.HiddenSize, arrays, prior, model.Sigma0);
-        options = OnnxRuntimeChains.SessionOptionsFor(threads);
         Threads = threads;
     }
 
@@ -128,7 +126,9 @@ public sealed class OnnxRuntimeTextChains : IDisposable
         string key = string.Join(",", stepSizes.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
         if (chains.TryGetValue(key, out var chain)) return chain;
         var graph = TextGraphs.PosteriorLangevinWithWeightInputs(spec, stepSizes);
-        var session = new InferenceSession(graph.Model.ToByteArray(), options);
+        InferenceSession session;
+        using (var options = OnnxRuntimeChains.SessionOptionsFor(Threads))
+            session = new InferenceSession(graph.Model.ToByteArray(), options);
         var weights = graph.Weights.ToDictionary(w => w.Name, w => (parameters[w.Source], w.Shape));
         chain = new Chain(session, [.. session.InputMetadata.Keys], weights);
         chains[key] = chain;
@@ -143,7 +143,6 @@ public sealed class OnnxRuntimeTextChains : IDisposable
         foreach (var chain in chains.Values) chain.Session.Dispose();
         foreach (var t in owned) t.Dispose();
         runOptions.Dispose();
-        options.Dispose();
     }
 
     private sealed record Chain(InferenceSession Session, string[] InputNames, Dictionary<string, (Func<Tensor> Parameter, long[] Shape)> Weights);

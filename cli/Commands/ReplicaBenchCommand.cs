@@ -130,7 +130,7 @@ internal static class ReplicaBenchCommand
         return md.ToString().TrimEnd() + "\n";
     }
 
-    /// <summary>What this run's columns say: whether a second replica found idle cores, or took CPU time from other jobs.</summary>
+    /// <summary>What this run's columns say: whether a second replica found idle cores, or took CPU time from the clients, nginx and other jobs on the same cores.</summary>
     private static string Measured(IReadOnlyList<ScalingResult> scaling, int n, int cores, string loadBefore, string loadAfter)
     {
         static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
@@ -143,9 +143,10 @@ internal static class ReplicaBenchCommand
             ? P(x[0].MachineIdle) + " in every level" : $"{P(x.Min(y => y.MachineIdle))} to {P(x.Max(y => y.MachineIdle))}";
         return one.Average(x => x.MachineIdle) >= 0.10
             ? busy + $" One replica left cores idle, and the second put them to work: that, not cheaper requests, is where its gain comes from."
-            : busy + $" No core was idle even with one replica: other jobs (load average {loadBefore} to {loadAfter}) took whatever the replica left, so the " +
-              "req/s ratios here measure how much CPU time more replica threads win from those jobs (Linux shares the cores per runnable thread), not " +
-              "what a second replica gives on a machine of its own; run the command on a quiet machine for that.";
+            : busy + $" With one replica the cores were idle {P(one.Average(x => x.MachineIdle))} of the time on average: what the replica left went to the " +
+              $"benchmark's own clients and nginx, which run on the same {cores} cores, and to any other job (load average {loadBefore} to {loadAfter}, the " +
+              "benchmark's processes included). So the req/s ratios here measure how much of that shared CPU time more replica threads win (Linux shares the " +
+              "cores per runnable thread), not what a second replica gives when the clients and the proxy run on other cores.";
     }
 
     /// <summary>Cores the replicas kept busy during a level: requests/s times CPU seconds per request.</summary>

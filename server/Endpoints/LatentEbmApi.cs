@@ -40,7 +40,9 @@ public static class LatentEbmApi
         string limits = $"Limits of this server: count 1..{options.MaxSamples} (MaxSamples), 1..{options.MaxImages} images (MaxImages), " +
             $"1..{options.MaxSentences} sentences (MaxSentences), bodies up to {options.MaxBodyBytes} bytes (MaxBodyBytes; larger: 413). " +
             "Without a seed a fresh random one is drawn; every answer returns the seed it used (field seed and header Latent-Ebm-Seed), and sending it back reproduces the answer exactly. " +
-            "Requests beyond the concurrency and queue limits get 429 with Retry-After.";
+            "Requests beyond the concurrency and queue limits get 429 with Retry-After; " +
+            $"bodies beyond the budget of request bytes in flight ({options.RequestBytesInFlight} bytes, MaxRequestBytesInFlight) or rows beyond a model's budget of queued rows " +
+            $"({options.MaxQueuedRowsPerModel}, MaxQueuedRowsPerModel) get 503 with Retry-After.";
         string posterior = "Image models: JSON rows, or image files (the bundle's H x W already) as the whole body (image/png, image/jpeg; seed in ?seed=) or as multipart/form-data parts (seed as a form field or in ?seed=); " +
             "the chain starts at the encoder's mean when the model has an encoder, ?start=noise (or encoder) chooses. Text models: JSON {sentences, seed}; ?start is refused. " +
             "A field of the other kind of model is a 400 naming the model's kind.";
@@ -53,7 +55,8 @@ public static class LatentEbmApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status500InternalServerError);
+            .ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         compute.MapPost("/samples", ModelEndpoints.Samples)
             .WithName("Samples")

@@ -77,6 +77,7 @@ public static class LatentEbmServer
         app.Services.GetRequiredService<ModelRegistry>(); // load (and fail) at start-up, not on the first request
         foreach (var url in settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) app.Urls.Add(url);
         app.UseExceptionHandler();
+        app.UseMiddleware<WholeAnswerMiddleware>(); // a replica that dies sends an answer whole or not at all (a proxy can retry the latter)
         // An answer with a status and no body (404 for an unknown path, 405 for a wrong method) becomes a problem document, whatever Accept says.
         app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         if (settings.ApiKeyFile is string keyFile)

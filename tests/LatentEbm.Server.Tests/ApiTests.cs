@@ -32,6 +32,28 @@ public class ApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task V1AnswersAreSentWholeWithTheirLengthAndProblemsStillHaveBodies()
+    {
+        // Written whole (WholeAnswerMiddleware): a Content-Length, not a chunked stream a dying replica could cut short.
+        foreach (var (path, accept) in new[] { ($"{Model}/samples", "application/json"), ($"{Model}/samples", "image/png") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(new { count = 64, seed = 3 }) };
+            request.Headers.Accept.ParseAdd(accept);
+            using var response = await server.Client.SendAsync(request);
+            byte[] body = await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.True(body.Length > 10_000, $"{accept}: {body.Length} bytes");
+            Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+            Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+        }
+        // An answer with no body of its own still becomes a problem document (status code pages run inside the buffering).
+        using var missing = await server.Client.GetAsync("/v1/no-such-route");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType!.MediaType);
+        Assert.Equal((await missing.Content.ReadAsByteArrayAsync()).Length, missing.Content.Headers.ContentLength);
+    }
+
+    [Fact]
     public async Task ModelsHealthAndReadinessAnswer()
     {
         var models = await server.Client.GetFromJsonAsync<JsonElement>("/v1/models");

@@ -59,8 +59,8 @@ public class OpenApiDocumentTests(ServerFixture server) : IClassFixture<ServerFi
         var samples = paths["/v1/models/{id}/samples"]!["post"]!;
         Assert.Equal(["application/json"], samples["requestBody"]!["content"]!.AsObject().Select(c => c.Key));
         var responses = samples["responses"]!.AsObject();
-        Assert.Equal(["200", "400", "404", "406", "413", "415", "429", "500"], responses.Select(r => r.Key).Order());
-        foreach (var status in new[] { "400", "404", "406", "413", "415", "429", "500" })
+        Assert.Equal(["200", "400", "404", "406", "413", "415", "429", "500", "503"], responses.Select(r => r.Key).Order());
+        foreach (var status in new[] { "400", "404", "406", "413", "415", "429", "500", "503" })
             Assert.NotNull(responses[status]!["content"]!["application/problem+json"]);
         var ok = responses["200"]!["content"]!.AsObject();
         Assert.NotNull(ok["image/png"]);
@@ -68,6 +68,7 @@ public class OpenApiDocumentTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Equal(2, ok["application/json"]!["schema"]!["oneOf"]!.AsArray().Count); // image samples or text samples
         Assert.Contains("MaxSamples", samples["description"]!.GetValue<string>());
         Assert.Contains("count 1..256 (MaxSamples)", samples["description"]!.GetValue<string>());
+        Assert.Contains("(4096, MaxQueuedRowsPerModel) get 503 with Retry-After", samples["description"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace LatentEbm.Server.Hosting;
 
 /// <summary>
-/// A request body of unknown length (chunked) read against the <see cref="RequestBodyBudget"/>: each read reserves the bytes
+/// A request body read against the <see cref="RequestBodyBudget"/>: each read reserves the bytes
 /// it returns, and a read the budget cannot hold throws <see cref="RequestBodyOverBudgetException"/> (answered with 503 by
 /// <see cref="RequestBodyBudgetMiddleware"/>). <see cref="Reserved"/> is released by the middleware when the request ends.
 /// </summary>

@@ -1,17 +1,18 @@
 namespace LatentEbm.Server.Hosting;
 
 /// <summary>
-/// Holds every request body to the <see cref="RequestBodyBudget"/>. A body with a <c>Content-Length</c> reserves it before a
-/// byte is read and is refused at once when the budget cannot hold it; a chunked body reserves as it is read
-/// (<see cref="BudgetedBodyStream"/>). Refused: 503 problem+json with <c>Retry-After</c>. A body larger than the body limit
-/// passes, to be refused with 413 by its reader.
+/// Holds every request body to the <see cref="RequestBodyBudget"/>: its bytes are reserved as they are read
+/// (<see cref="BudgetedBodyStream"/>), so a client holds only what it has sent, and a slow client that declares a large
+/// body holds almost nothing; a body whose <c>Content-Length</c> the budget cannot hold now is refused before a byte of it
+/// is read. Refused: 503 problem+json with <c>Retry-After</c>. A body larger than the body limit passes, to be refused
+/// with 413 by its reader.
 /// </summary>
 public sealed class RequestBodyBudgetMiddleware(RequestDelegate next, RequestBodyBudget budget, ServerOptions options)
 {
     /// <summary>Seconds a refused client is told to wait.</summary>
     public const int RetryAfterSeconds = 1;
 
-    /// <summary>Reserves the request's body bytes for its handling, or refuses it.</summary>
+    /// <summary>Reads the request's body against the budget, or refuses it.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
         long? length = context.Request.ContentLength;
@@ -20,19 +21,11 @@ public sealed class RequestBodyBudgetMiddleware(RequestDelegate next, RequestBod
             await next(context);
             return;
         }
-        long reserved = 0;
-        BudgetedBodyStream? chunked = null;
+        var body = new BudgetedBodyStream(context.Request.Body, budget);
         try
         {
-            if (length is long known)
-            {
-                if (!budget.TryReserve(known)) throw new RequestBodyOverBudgetException(known, budget);
-                reserved = known;
-            }
-            else
-            {
-                context.Request.Body = chunked = new BudgetedBodyStream(context.Request.Body, budget);
-            }
+            if (length is long known && known > budget.Capacity - budget.InFlight) throw new RequestBodyOverBudgetException(known, budget);
+            context.Request.Body = body;
             await next(context);
         }
         catch (RequestBodyOverBudgetException e) when (!context.Response.HasStarted)
@@ -44,7 +37,7 @@ public sealed class RequestBodyBudgetMiddleware(RequestDelegate next, RequestBod
         }
         finally
         {
-            budget.Release(reserved + (chunked?.Reserved ?? 0));
+            budget.Release(body.Reserved);
         }
     }
 }

@@ -75,8 +75,8 @@ public sealed record ServerOptions
     public int QueueLimit { get; init; } = 64;
 
     /// <summary>
-    /// Budget of request body bytes in flight across all requests (<see cref="RequestBodyBudget"/>): a request with a
-    /// Content-Length reserves it before its body is read, a chunked body reserves its bytes as they are read; over the
+    /// Budget of request body bytes in flight across all requests (<see cref="RequestBodyBudget"/>): a body's bytes are
+    /// reserved as they are read (a body whose Content-Length does not fit is refused before it is read); over the
     /// budget: 503 with Retry-After. At least <see cref="MaxBodyBytes"/> (checked at start). Unset: 4 x <see cref="MaxBodyBytes"/>
     /// (<see cref="RequestBytesInFlight"/>; 64 MiB at the default body limit).
     /// </summary>

@@ -37,7 +37,7 @@ public class MemoryBudgetTests
             var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var slow = client.PostAsync("/v1/models/mnist-digit4/scores", new HeldBody(held, release.Task));
             using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-                while (budget.InFlight < held) await Task.Delay(5, wait.Token); // until the held body's reservation is made
+                while (budget.InFlight < held - 16) await Task.Delay(5, wait.Token); // until the service has read (and so holds) what was sent
 
             // 600 KB more would pass 1.5 MiB: refused before its body is read, with the budget named.
             var refused = await client.PostAsync("/v1/models/mnist-digit4/scores", Json(new string(' ', 600_000)));
@@ -56,7 +56,7 @@ public class MemoryBudgetTests
             // A small request, chunked as PostAsJsonAsync sends it, still fits beside the held body.
             var small = await client.PostAsJsonAsync("/v1/models/mnist-digit4/samples", new { count = 1, seed = 1 });
             Assert.True(small.StatusCode == HttpStatusCode.OK, await small.Content.ReadAsStringAsync());
-            Assert.Equal(held, budget.InFlight); // the refused and finished requests gave back what they held
+            Assert.Equal(held - 16, budget.InFlight); // the refused and finished requests gave back what they held
 
             release.SetResult();
             var slowAnswer = await slow;
@@ -116,6 +116,31 @@ public class MemoryBudgetTests
     }
 
     [Fact]
+    public async Task ASlowClientHoldsOnlyTheBytesItHasSentNotItsContentLength()
+    {
+        const long declared = 1024 * 1024 - 1000;
+        var options = new ServerFixture().Options() with { MaxBodyBytes = 1024 * 1024, MaxRequestBytesInFlight = 1536 * 1024 };
+        var (app, client) = await ServerFixture.Start(options);
+        await using (app)
+        using (client)
+        {
+            var budget = app.Services.GetRequiredService<RequestBodyBudget>();
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Declares about 1 MiB, sends 64 bytes and stalls (a slow-loris upload): it must not hold 1 MiB of the 1.5 MiB.
+            var slow = client.PostAsync("/v1/models/mnist-digit4/scores", new HeldBody(declared, release.Task, heldBack: (int)declared - 64));
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+                while (budget.InFlight == 0) await Task.Delay(5, wait.Token); // until the service has read what was sent
+            Assert.InRange(budget.InFlight, 1, 64);
+            var beside = await client.PostAsync("/v1/models/mnist-digit4/scores", Json(new string(' ', 600_000)));
+            Assert.Equal(HttpStatusCode.BadRequest, beside.StatusCode); // taken and read (then refused for what it holds), not 503
+            release.SetResult();
+            Assert.Equal(HttpStatusCode.BadRequest, (await slow).StatusCode);
+            Assert.Equal(0, budget.InFlight);
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
     public void ABudgetBelowTheBodyLimitIsRefusedNamingTheOption()
     {
         var options = new ServerFixture().Options() with { MaxBodyBytes = 1024 * 1024, MaxRequestBytesInFlight = 1024 * 1024 - 1 };
@@ -153,28 +178,31 @@ public class MemoryBudgetTests
         }
     }
 
-    /// <summary>A body of <paramref name="length"/> bytes (its Content-Length) whose client holds all but the first bytes until <paramref name="release"/>.</summary>
+    /// <summary>A body of <paramref name="length"/> bytes (its Content-Length) whose client holds back its last <c>heldBack</c> bytes until <paramref name="release"/>.</summary>
     private sealed class HeldBody : HttpContent
     {
         private readonly long length;
         private readonly Task release;
+        private readonly int heldBack;
 
-        public HeldBody(long length, Task release)
+        public HeldBody(long length, Task release, int heldBack = 16)
         {
             this.length = length;
             this.release = release;
+            this.heldBack = heldBack;
             Headers.ContentType = new("application/json");
         }
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
-            byte[] head = "{\"images\":"u8.ToArray();
-            await stream.WriteAsync(head);
+            // All but the last heldBack bytes at once (the service reads, so holds, them), the rest on release.
+            var body = new byte[length];
+            Array.Fill(body, (byte)' ');
+            "{\"images\":"u8.CopyTo(body);
+            await stream.WriteAsync(body.AsMemory(0, (int)length - heldBack));
             await stream.FlushAsync();
             await release;
-            var rest = new byte[length - head.Length];
-            Array.Fill(rest, (byte)' ');
-            await stream.WriteAsync(rest);
+            await stream.WriteAsync(body.AsMemory((int)length - heldBack));
         }
 
         protected override bool TryComputeLength(out long length1)

@@ -36,7 +36,7 @@ public static class ImageEndpoints
         int count = body.Count ?? DefaultCount;
         if (count < 1 || count > options.MaxSamples)
             throw new RequestValidationException("count", $"count must be {json.Expectation("count")}, got {count}");
-        int seed = Seeds.OrFresh(body.Seed);
+        int seed = Seeds.Of(http.Request, body.Seed);
         bool png = answer == AnswerKind.Png;
         var model = batchers.Model;
         var sample = await batchers.Samples(new SampleRequest(count, seed), ct);
@@ -122,7 +122,7 @@ public static class ImageEndpoints
                 string field = $"images[{i / rows.RowLength}][{i % rows.RowLength}]";
                 throw new RequestValidationException(field, $"{field} is {rows.Values[i]}, outside the model's pixel range [{settings.PixelRange[0]}, {settings.PixelRange[1]}]");
             }
-        return new ImageRequest(rows.Values, rows.Rows, Seeds.OrFresh(seed));
+        return new ImageRequest(rows.Values, rows.Rows, Seeds.Of(http, seed));
     }
 
     /// <summary>A field of the text models' bodies sent to an image model: a 400 naming the model's kind.</summary>

@@ -64,6 +64,7 @@ public static class LatentEbmApi
             .WithDescription("Image models: prior latents z (Langevin chain on the EBM prior) and decoded images g(z); with Accept preferring image/png, one PNG grid of the decoded samples (8 a row, RGB for colour models). " +
                 "Text models: sentences decoded from prior latents at a temperature. An empty body with no Content-Type means all defaults. " + limits)
             .AddOpenApiOperationTransformer(ApiDocument.JsonBody<SamplesRequest>(required: false))
+            .AddOpenApiOperationTransformer(ApiDocument.SeedParameter)
             .AddOpenApiOperationTransformer(ApiDocument.PngAnswer)
             .AddOpenApiOperationTransformer(ApiDocument.OneOfAnswers<ImageSamples, TextSamples>());
         compute.MapPost("/latents", ModelEndpoints.Latents)

@@ -26,21 +26,21 @@ public static class ModelEndpoints
 
     /// <summary><c>POST /v1/models/{id}/samples</c>.</summary>
     public static Task<SamplesResult> Samples(string id, HttpContext http, ModelRegistry registry, RequestJson json, ServerOptions options) =>
-        Guard<SamplesResult>(http, ct =>
+        Guard<SamplesResult>(http, QueryParameters.Samples, ct =>
             registry.FindText(id) is { } text ? TextEndpoints.Samples(id, text, http, json, options, ct)
             : registry.Find(id) is { } batchers ? ImageEndpoints.Samples(id, batchers, http, json, options, ct)
             : Task.FromResult<SamplesResult>(Problems.UnknownModel(id)), p => p);
 
     /// <summary><c>POST /v1/models/{id}/latents</c>.</summary>
     public static Task<LatentsResult> Latents(string id, HttpContext http, ModelRegistry registry, RequestJson json, ServerOptions options) =>
-        Guard<LatentsResult>(http, ct =>
+        Guard<LatentsResult>(http, QueryParameters.Posterior, ct =>
             registry.FindText(id) is { } text ? TextEndpoints.Latents(id, text, http, json, options, ct)
             : registry.Find(id) is { } batchers ? ImageEndpoints.Latents(id, batchers, http, json, options, ct)
             : Task.FromResult<LatentsResult>(Problems.UnknownModel(id)), p => p);
 
     /// <summary><c>POST /v1/models/{id}/reconstructions</c> (image models only; a text model's id is a 400 naming its kind).</summary>
     public static Task<ReconstructionsResult> Reconstructions(string id, HttpContext http, ModelRegistry registry, RequestJson json, ServerOptions options) =>
-        Guard<ReconstructionsResult>(http, ct =>
+        Guard<ReconstructionsResult>(http, QueryParameters.Posterior, ct =>
             registry.FindText(id) is not null
                 ? Task.FromResult<ReconstructionsResult>(Problems.Invalid("id", $"model {id} is a text model: /reconstructions serves image models; a text model serves samples, latents and scores"))
             : registry.Find(id) is { } batchers ? ImageEndpoints.Reconstructions(id, batchers, http, json, options, ct)
@@ -48,7 +48,7 @@ public static class ModelEndpoints
 
     /// <summary><c>POST /v1/models/{id}/scores</c>.</summary>
     public static Task<ScoresResult> Scores(string id, HttpContext http, ModelRegistry registry, RequestJson json, ServerOptions options) =>
-        Guard<ScoresResult>(http, ct =>
+        Guard<ScoresResult>(http, QueryParameters.Posterior, ct =>
             registry.FindText(id) is { } text ? TextEndpoints.Scores(id, text, http, json, options, ct)
             : registry.Find(id) is { } batchers ? ImageEndpoints.Scores(id, batchers, http, json, options, ct)
             : Task.FromResult<ScoresResult>(Problems.UnknownModel(id)), p => p);
@@ -59,10 +59,15 @@ public static class ModelEndpoints
         : new(id, "image", registry.Find(id)!.Model.Provider.Provider.ToString().ToLowerInvariant(), registry.Find(id)!.Model.Manifest);
 
     /// <summary>Runs <paramref name="work"/>, turning the request's faults (and the model's non-finite output) into problem documents.</summary>
-    private static async Task<TResult> Guard<TResult>(HttpContext http, Func<CancellationToken, Task<TResult>> work, Func<ProblemHttpResult, TResult> problem)
+    /// <param name="http">The request.</param>
+    /// <param name="query">The query parameters the route reads (<see cref="QueryParameters"/>); any other is a 400.</param>
+    /// <param name="work">The route's work.</param>
+    /// <param name="problem">A problem document as the route's result type.</param>
+    private static async Task<TResult> Guard<TResult>(HttpContext http, IReadOnlyList<string> query, Func<CancellationToken, Task<TResult>> work, Func<ProblemHttpResult, TResult> problem)
     {
         try
         {
+            QueryParameters.Only(http.Request, query);
             return await work(http.RequestAborted);
         }
         catch (RequestValidationException e)

@@ -18,6 +18,28 @@ public static class Seeds
     /// <summary>The request's seed, or a fresh random non-negative one.</summary>
     public static int OrFresh(int? seed) => seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
 
+    /// <summary>
+    /// The seed of a JSON request: its body's <paramref name="bodySeed"/>, or the query's <c>?seed=</c> (so that a request
+    /// with no body, e.g. a PNG of samples, can be reproduced too), or a fresh random one.
+    /// </summary>
+    /// <exception cref="RequestValidationException">(field <c>seed</c>) The query's seed is not an integer in range, is given twice, or both the body and the query give one.</exception>
+    public static int Of(HttpRequest request, int? bodySeed)
+    {
+        int? query = Query(request);
+        if (query is not null && bodySeed is not null)
+            throw new RequestValidationException("seed", "seed is given both in the query and in the body; give it once");
+        return OrFresh(bodySeed ?? query);
+    }
+
+    /// <summary>The query's <c>?seed=</c>, or null when absent.</summary>
+    /// <exception cref="RequestValidationException">(field <c>seed</c>) Not an integer in range, or given more than once.</exception>
+    public static int? Query(HttpRequest request)
+    {
+        if (!request.Query.TryGetValue("seed", out var values)) return null;
+        if (values.Count != 1) throw new RequestValidationException("seed", "seed is given more than once in the query; give it once");
+        return Parse(values[0] ?? "");
+    }
+
     /// <summary>A seed given as text (the query's <c>?seed=</c> or a multipart field); null when absent.</summary>
     /// <exception cref="RequestValidationException">(field <c>seed</c>) Not an integer in [-2^31, 2^31 - 1]; the message says the range and quotes the text.</exception>
     public static int? Parse(string? text)

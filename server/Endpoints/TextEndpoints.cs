@@ -42,7 +42,7 @@ public static class TextEndpoints
         double temperature = body.Temperature ?? DefaultTemperature;
         if (temperature < 0 || temperature > TextLatentEbmInference.MaxTemperature)
             throw new RequestValidationException("temperature", $"temperature must be {json.Expectation("temperature")}, got {temperature}");
-        int seed = Seeds.OrFresh(body.Seed);
+        int seed = Seeds.Of(http.Request, body.Seed);
         var samples = await Rows(http, id).Run(count, () => Task.Run(() => model.Sample(count, seed, temperature), ct));
         Metrics(http).Batch("text_prior", model.Manifest.Model.PriorSteps, count);
         ModelOutputException.ThrowUnlessFinite([.. samples.Select(s => s.Latent)]);
@@ -88,7 +88,7 @@ public static class TextEndpoints
         string[] sentences = body.Sentences ?? throw new RequestValidationException("sentences", $"sentences is required: {json.Expectation("sentences")}");
         if (sentences.Length < 1 || sentences.Length > options.MaxSentences)
             throw new RequestValidationException("sentences", $"sentences must be {json.Expectation("sentences")}, got {sentences.Length}");
-        int seed = Seeds.OrFresh(body.Seed);
+        int seed = Seeds.Of(http.Request, body.Seed);
         // Tokenized here first so that a sentence the model cannot read is refused before any graph runs (TextInputException: 400).
         var read = model.Tokenize(sentences).Select(s => new SentenceRead([.. s.Ids.Select(i => model.Vocabulary[i])], s.UnknownWords)).ToArray();
         return (sentences, seed, read);

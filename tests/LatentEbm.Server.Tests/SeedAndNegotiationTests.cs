@@ -79,6 +79,40 @@ public class SeedAndNegotiationTests(ServerFixture server) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task TheQuerySeedServesEveryBodyOnceAndUnknownQueryParametersAreRefused()
+    {
+        // A PNG of samples asked with no body at all is reproduced by ?seed=.
+        var (first, _) = await Send(HttpMethod.Post, $"{Model}/samples", accept: "image/png");
+        int seed = HeaderSeed(first);
+        var (again, _) = await Send(HttpMethod.Post, $"{Model}/samples?seed={seed}", accept: "image/png");
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await again.Content.ReadAsByteArrayAsync());
+        Assert.Equal(seed, HeaderSeed(again));
+        // A JSON body takes ?seed= as its seed: the same answer as the seed in the body.
+        string images = $"{{\"images\": [{Row(1)}]}}";
+        var (byQuery, queryBody) = await Send(HttpMethod.Post, $"{Model}/scores?seed=9", Json(images));
+        var (byBody, bodyBody) = await Send(HttpMethod.Post, $"{Model}/scores", Json($"{{\"images\": [{Row(1)}], \"seed\": 9}}"));
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (byQuery.StatusCode, byBody.StatusCode));
+        Assert.Equal(bodyBody, queryBody);
+        var (text, textBody) = await Send(HttpMethod.Post, $"{Text}/samples?seed=5", Json("{\"count\": 2}"));
+        Assert.Equal(5, JsonDocument.Parse(textBody).RootElement.GetProperty("seed").GetInt32());
+        // Given twice (query and body), or a parameter the route does not read: a 400 naming it.
+        foreach (var (path, content, field, detail) in new (string, HttpContent?, string, string)[]
+                 {
+                     ($"{Model}/scores?seed=9", Json($"{{\"images\": [{Row(1)}], \"seed\": 9}}"), "seed", "seed is given both in the query and in the body; give it once"),
+                     ($"{Model}/samples?seed=1&seed=2", null, "seed", "seed is given more than once in the query; give it once"),
+                     ($"{Model}/scores?sede=1", Json(images), "sede", "unknown query parameter 'sede'; this endpoint takes seed and start"),
+                     ($"{Model}/samples?start=noise", null, "start", "unknown query parameter 'start'; this endpoint takes seed"),
+                     ($"{Text}/samples?temperature=0", Json("{\"count\": 1}"), "temperature", "unknown query parameter 'temperature'; this endpoint takes seed"),
+                 })
+        {
+            var (response, body) = await Send(HttpMethod.Post, path, content);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = JsonDocument.Parse(body).RootElement;
+            Assert.Equal((field, detail), (problem.GetProperty("field").GetString(), problem.GetProperty("detail").GetString()));
+        }
+    }
+
+    [Fact]
     public async Task ASeedOutOfRangeSaysTheRangeInJsonQueryAndForm()
     {
         const string expected = "seed must be an integer in [-2147483648, 2147483647], got 4294967296";

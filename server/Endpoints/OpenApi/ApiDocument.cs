@@ -67,6 +67,20 @@ public static class ApiDocument
 
     private static OpenApiSchema Binary => new() { Type = JsonSchemaType.String, Format = "binary" };
 
+    /// <summary>The <c>?seed=</c> query parameter, which every compute route reads.</summary>
+    public static Task SeedParameter(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellation)
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = "seed",
+            In = ParameterLocation.Query,
+            Description = "Seed of the chains, an integer in [-2147483648, 2147483647], for any body (not both here and in the body or form). Any query parameter the route does not read is a 400.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
+        });
+        return Task.CompletedTask;
+    }
+
     /// <summary>The image bodies of <c>/latents</c>, <c>/reconstructions</c> and <c>/scores</c> (image models), beside the JSON one.</summary>
     public static Task ImageBodies(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellation)
     {
@@ -89,15 +103,8 @@ public static class ApiDocument
                 },
             },
         };
-        operation.Parameters ??= [];
-        operation.Parameters.Add(new OpenApiParameter
-        {
-            Name = "seed",
-            In = ParameterLocation.Query,
-            Description = "Seed for image-file bodies (PNG, JPEG, multipart); an integer in [-2147483648, 2147483647].",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
-        });
-        operation.Parameters.Add(new OpenApiParameter
+        SeedParameter(operation, context, cancellation);
+        operation.Parameters!.Add(new OpenApiParameter
         {
             Name = "start",
             In = ParameterLocation.Query,

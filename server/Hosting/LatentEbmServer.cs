@@ -38,7 +38,12 @@ public static class LatentEbmServer
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddServerOptions();
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<ServerOptions>((kestrel, options) => kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<ServerOptions>((kestrel, options) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            // A body arriving slower than this, after a 5 s grace, is cut with 408: a stalled upload holds nothing for long.
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5));
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddLatentEbmApi(); // the /v1 request reader and the OpenAPI document
         builder.Services.AddSingleton(sp => new RequestBodyBudget(sp.GetRequiredService<ServerOptions>().RequestBytesInFlight));

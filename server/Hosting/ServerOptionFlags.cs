@@ -60,6 +60,7 @@ public static class ServerOptionFlags
         new ServerOptionFlag<int>("--queue-limit", nameof(ServerOptions.QueueLimit), "Requests that may wait for a permit (beyond: 429 with Retry-After)"),
         new ServerOptionFlag<double>("--batch-wait-ms", nameof(ServerOptions.BatchWaitMilliseconds), "How long a request waits for others to share its micro-batch, in ms; 0 = no batching"),
         new ServerOptionFlag<long>("--max-request-bytes-in-flight", nameof(ServerOptions.MaxRequestBytesInFlight), "Budget of request body bytes in flight, all requests (beyond: 503 with Retry-After); at least --max-body-bytes; unset: 4 x --max-body-bytes"),
+        new ServerOptionFlag<double>("--min-body-bytes-per-second", nameof(ServerOptions.MinRequestBodyBytesPerSecond), "Slowest a request body may arrive after a 5 s grace (slower: 408, connection closed)"),
         new ServerOptionFlag<int>("--max-queued-rows", nameof(ServerOptions.MaxQueuedRowsPerModel), "Budget of rows (images, samples, sentences) queued or running per model (beyond: 503 with Retry-After); at least the largest request"),
     ];
 

@@ -87,6 +87,14 @@ public sealed record ServerOptions
     public long RequestBytesInFlight => MaxRequestBytesInFlight ?? 4 * MaxBodyBytes;
 
     /// <summary>
+    /// Slowest a request body may arrive, in bytes per second averaged from its start, after a 5 s grace period (Kestrel's
+    /// <c>MinRequestBodyDataRate</c>); slower: 408 and the connection closed, so a stalled upload neither holds its bytes of
+    /// <see cref="MaxRequestBytesInFlight"/> nor a connection for long. Default 64 KiB/s (Kestrel's own is 240 B/s).
+    /// </summary>
+    [Range(1.0, 1073741824.0)]
+    public double MinRequestBodyBytesPerSecond { get; init; } = 64 * 1024;
+
+    /// <summary>
     /// Budget of rows (images, samples, sentences) queued or running per model: a request whose rows it cannot hold gets 503
     /// with Retry-After at once rather than waiting in memory. At least the largest request (<see cref="MaxImages"/>,
     /// <see cref="MaxSamples"/>, <see cref="MaxSentences"/>; checked at start). Default 4096.

@@ -157,8 +157,9 @@ public static class ApiDocument
     private static void Infrastructure(OpenApiDocument document)
     {
         document.Paths ??= new OpenApiPaths();
-        Add(document, "/healthz", "Health", "Liveness", "200 while the process serves requests.", "text/plain", JsonSchemaType.String);
-        Add(document, "/readyz", "Readiness", "Readiness", "200 when the model bundles are loaded, 503 otherwise.", "text/plain", JsonSchemaType.String, StatusCodes.Status503ServiceUnavailable);
+        Add(document, "/healthz", "Health", "Liveness", "200 while the process serves requests: the health report as JSON ({status, checks}; no checks run).", "application/json", JsonSchemaType.Object);
+        Add(document, "/readyz", "Readiness", "Readiness", "200 when at least one model bundle is loaded, 503 otherwise; both with the health report as JSON ({status, checks: {bundles: {status, description, data: {model id: {kind, provider, status}}}}}).",
+            "application/json", JsonSchemaType.Object, StatusCodes.Status503ServiceUnavailable);
         Add(document, "/metrics", "Metrics", "Prometheus metrics", "Prometheus text exposition (OpenTelemetry): HTTP server metrics and the service's own instruments (chain steps, batch rows, provider). Needs the API key with --protect-metrics.",
             "text/plain", JsonSchemaType.String);
     }
@@ -180,7 +181,11 @@ public static class ApiDocument
         var head = Operation(name + "Head");
         if (failure is int status)
             foreach (var operation in new[] { get, head })
-                operation.Responses![status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse { Description = "Not ready" };
+                operation.Responses![status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
+                {
+                    Description = "Not ready",
+                    Content = new Dictionary<string, OpenApiMediaType> { [contentType] = new() { Schema = new OpenApiSchema { Type = type } } },
+                };
         document.Paths[path] = new OpenApiPathItem { Operations = new Dictionary<HttpMethod, OpenApiOperation> { [HttpMethod.Get] = get, [HttpMethod.Head] = head } };
     }
 }

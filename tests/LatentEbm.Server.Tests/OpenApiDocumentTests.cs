@@ -62,6 +62,8 @@ public class OpenApiDocumentTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Equal(["200", "400", "404", "406", "413", "415", "429", "500", "503"], responses.Select(r => r.Key).Order());
         foreach (var status in new[] { "400", "404", "406", "413", "415", "429", "500", "503" })
             Assert.NotNull(responses[status]!["content"]!["application/problem+json"]);
+        foreach (var status in new[] { "429", "503" })
+            Assert.Equal("integer", responses[status]!["headers"]!["Retry-After"]!["schema"]!["type"]!.GetValue<string>());
         var ok = responses["200"]!["content"]!.AsObject();
         Assert.NotNull(ok["image/png"]);
         Assert.Equal("integer", responses["200"]!["headers"]!["Latent-Ebm-Seed"]!["schema"]!["type"]!.GetValue<string>());

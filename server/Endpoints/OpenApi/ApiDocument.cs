@@ -24,6 +24,21 @@ public static class ApiDocument
             Infrastructure(document);
             return Task.CompletedTask;
         });
+        // 429 (queue full) and 503 (a memory budget spent) tell the client when to retry.
+        options.AddOperationTransformer((operation, _, _) =>
+        {
+            foreach (string status in (string[])["429", "503"])
+                if (operation.Responses?.TryGetValue(status, out var answer) == true && answer is OpenApiResponse response)
+                {
+                    response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    response.Headers["Retry-After"] = new OpenApiHeader
+                    {
+                        Description = "Seconds to wait before sending the request again.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                    };
+                }
+            return Task.CompletedTask;
+        });
         options.AddSchemaTransformer((schema, context, _) =>
         {
             if (context.JsonTypeInfo.Type == typeof(PixelRows))

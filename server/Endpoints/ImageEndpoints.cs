@@ -23,9 +23,6 @@ public static class ImageEndpoints
     /// <summary>The fields of <c>/latents</c>, <c>/reconstructions</c> and <c>/scores</c> for an image model.</summary>
     public static readonly string[] ImageFields = ["images", "seed"];
 
-    /// <summary>The number of samples when the body gives none.</summary>
-    public const int DefaultCount = 16;
-
     /// <summary><c>POST /samples</c>: <see cref="ImageSamples"/>, or with <c>Accept: image/png</c> preferred one PNG grid of the decoded samples.</summary>
     public static async Task<SamplesResult> Samples(string id, ModelBatchers batchers, HttpContext http, RequestJson json, ServerOptions options, CancellationToken ct)
     {
@@ -33,9 +30,7 @@ public static class ImageEndpoints
         var answer = ContentNegotiation.Answer(http.Request, png: true);
         var body = kind == BodyKind.Empty ? new SamplesRequest() : await json.Read<SamplesRequest>(http.Request, SampleFields, ct);
         if (body.Temperature is not null) throw OtherKind(id, "temperature", SampleFields);
-        int count = body.Count ?? DefaultCount;
-        if (count < 1 || count > options.MaxSamples)
-            throw new RequestValidationException("count", $"count must be {json.Expectation("count")}, got {count}");
+        int count = SampleCount.Of(body, options, json);
         int seed = Seeds.Of(http.Request, body.Seed);
         bool png = answer == AnswerKind.Png;
         var model = batchers.Model;

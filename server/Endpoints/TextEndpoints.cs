@@ -36,9 +36,7 @@ public static class TextEndpoints
         PosteriorStart.NoneForText(http.Request, id);
         var body = await ReadJson<SamplesRequest>(http.Request, id, json, SampleFields, defaults: new SamplesRequest(), ct);
         if (body.Decode is not null) throw OtherKind(id, "decode", SampleFields);
-        int count = body.Count ?? ImageEndpoints.DefaultCount;
-        if (count < 1 || count > options.MaxSamples)
-            throw new RequestValidationException("count", $"count must be {json.Expectation("count")}, got {count}");
+        int count = SampleCount.Of(body, options, json);
         double temperature = body.Temperature ?? DefaultTemperature;
         if (temperature < 0 || temperature > TextLatentEbmInference.MaxTemperature)
             throw new RequestValidationException("temperature", $"temperature must be {json.Expectation("temperature")}, got {temperature}");

@@ -164,6 +164,15 @@ public class MemoryBudgetTests
     /// <summary>A JSON body: <c>{"images":</c>, <paramref name="padding"/>, never closed (so invalid once read).</summary>
     private static StringContent Json(string padding) => new("{\"images\":" + padding, System.Text.Encoding.UTF8, "application/json");
 
+    /// <summary><paramref name="length"/> bytes: <c>{"images":</c> and spaces, never closed (so invalid once read whole).</summary>
+    private static byte[] UnclosedJson(long length)
+    {
+        var body = new byte[length];
+        Array.Fill(body, (byte)' ');
+        "{\"images\":"u8.CopyTo(body);
+        return body;
+    }
+
     /// <summary>A JSON body of <paramref name="length"/> bytes sent chunked (no Content-Length).</summary>
     private sealed class ChunkedBody : HttpContent
     {
@@ -177,10 +186,7 @@ public class MemoryBudgetTests
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
-            var body = new byte[length];
-            Array.Fill(body, (byte)' ');
-            "{\"images\":"u8.CopyTo(body);
-            await stream.WriteAsync(body);
+            await stream.WriteAsync(UnclosedJson(length));
         }
 
         protected override bool TryComputeLength(out long length1)
@@ -208,9 +214,7 @@ public class MemoryBudgetTests
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
             // All but the last heldBack bytes at once (the service reads, so holds, them), the rest on release.
-            var body = new byte[length];
-            Array.Fill(body, (byte)' ');
-            "{\"images\":"u8.CopyTo(body);
+            byte[] body = UnclosedJson(length);
             await stream.WriteAsync(body.AsMemory(0, (int)length - heldBack));
             await stream.FlushAsync();
             await release;
